@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+// shoal: one binary that turns a set of hosts into a self-healing container platform.
+// Module map and the one-way import rule: docs/ARCHITECTURE.md.
+import PackageDescription
+
+let package = Package(
+    name: "shoal",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "SimKit", targets: ["SimKit"]),
+        .executable(name: "shoal-sim", targets: ["shoal-sim"]),
+        .executable(name: "shoal-bench", targets: ["shoal-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries from Debian's -dev packages (module map + shim header).
+        .systemLibrary(
+            name: "CLibUV", path: "Sources/CLibUV", pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
+        .systemLibrary(
+            name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+
+        // The consensus algorithm as a pure value: no Foundation, no I/O, no clock.
+        .target(name: "RaftCore"),
+
+        // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
+        .target(name: "SimKit", dependencies: ["RaftCore"]),
+
+        .executableTarget(
+            name: "shoal-sim",
+            dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "shoal-bench",
+            dependencies: ["RaftCore", "SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "bench/shoal-bench"),
+
+        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
+        .testTarget(
+            name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],
+            resources: [.copy("testdata")]),
+    ]
+)

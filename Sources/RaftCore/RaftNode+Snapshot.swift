@@ -1,0 +1,148 @@
+// Snapshots: compaction after the host snapshots its state machine, and InstallSnapshot in
+// bounded chunks with a bounded window in flight (Raft §7).
+
+extension RaftNode {
+    /// Tells the core that the host saved a snapshot of its state machine as of `index`
+    /// (at most the last applied index), `sizeBytes` long. The log up to `index` is dropped;
+    /// followers that need older entries will be sent this snapshot. Returns its metadata,
+    /// which the host stores beside the data.
+    @discardableResult
+    public mutating func compact(to index: Index, snapshotSizeBytes: Int) -> Raft.SnapshotMeta {
+        precondition(index <= log.applied, "snapshot at \(index) beyond applied \(log.applied)")
+        precondition(index >= log.snapshotIndex, "snapshot at \(index) older than \(log.snapshotIndex)")
+        precondition(snapshotSizeBytes >= 0)
+        let meta = Raft.SnapshotMeta(index: index, term: log.term(at: index)!, membership: membership(at: index),
+                                     sizeBytes: snapshotSizeBytes)
+        log.compact(to: index)
+        membershipHistory.removeAll { $0.index <= index }
+        snapshotMeta = meta
+        // Transfers of an older snapshot restart with this one: the host need keep only the newest.
+        for (peer, pr) in progress where pr.state == .snapshot {
+            startSnapshotTransfer(to: peer)
+        }
+        return meta
+    }
+
+    mutating func startSnapshotTransfer(to peer: NodeID) {
+        guard var pr = progress[peer] else { return }
+        pr.becomeSnapshot(snapshotMeta)
+        progress[peer] = pr
+        sendSnapshotChunks(to: peer)
+    }
+
+    /// Sends chunks until the window (`snapshotChunksInflightMax` chunks) is full.
+    mutating func sendSnapshotChunks(to peer: NodeID) {
+        guard var pr = progress[peer], pr.state == .snapshot, var transfer = pr.snapshotTransfer else { return }
+        let chunkBytes = config.snapshotChunkBytesMax
+        let windowBytes = chunkBytes * config.snapshotChunksInflightMax
+        let size = transfer.meta.sizeBytes
+        while !transfer.lastChunkSent && transfer.sentBytes - transfer.ackedBytes < windowBytes {
+            let length = min(chunkBytes, size - transfer.sentBytes)
+            send(to: peer, .snapshotChunk(.init(meta: transfer.meta, offset: transfer.sentBytes, length: length)))
+            transfer.sentBytes += length
+            if transfer.sentBytes >= size { transfer.lastChunkSent = true }
+        }
+        pr.snapshotTransfer = transfer
+        progress[peer] = pr
+    }
+
+    /// Resends unacknowledged chunks of a transfer that made no progress for an election timeout.
+    mutating func tickSnapshotTransfers() {
+        for (peer, pr) in progress where pr.state == .snapshot {
+            guard var transfer = pr.snapshotTransfer else { continue }
+            transfer.idleTicks += 1
+            var updated = pr
+            if transfer.idleTicks >= config.electionTimeoutTicks {
+                transfer.idleTicks = 0
+                transfer.sentBytes = transfer.ackedBytes
+                transfer.lastChunkSent = false
+                updated.snapshotTransfer = transfer
+                progress[peer] = updated
+                sendSnapshotChunks(to: peer)
+            } else {
+                updated.snapshotTransfer = transfer
+                progress[peer] = updated
+            }
+        }
+    }
+
+    mutating func handleSnapshotResponse(from peer: NodeID, _ response: Raft.Message.SnapshotResponse) {
+        guard var pr = progress[peer] else { return }
+        pr.lastResponseTick = ticks
+        if let match = response.matchIndex {
+            guard match <= log.lastIndex else { progress[peer] = pr; return }
+            _ = pr.acknowledge(match: match)
+            if pr.state == .snapshot { pr.becomeProbe() }
+            progress[peer] = pr
+            if maybeCommit() { broadcastPending = true }
+            sendAppend(to: peer, allowEmpty: true)
+            return
+        }
+        guard pr.state == .snapshot, var transfer = pr.snapshotTransfer,
+              transfer.meta.index == response.snapshotIndex else {
+            progress[peer] = pr
+            return
+        }
+        if response.receivedBytes > transfer.ackedBytes {
+            transfer.ackedBytes = min(response.receivedBytes, transfer.meta.sizeBytes)
+            transfer.sentBytes = max(transfer.sentBytes, transfer.ackedBytes)
+            transfer.idleTicks = 0
+        } else if response.receivedBytes < transfer.ackedBytes {
+            // The follower lost what it had assembled (it restarted): start over from its position.
+            transfer.ackedBytes = response.receivedBytes
+            transfer.sentBytes = response.receivedBytes
+            transfer.lastChunkSent = false
+        }
+        pr.snapshotTransfer = transfer
+        progress[peer] = pr
+        sendSnapshotChunks(to: peer)
+    }
+
+    mutating func handleSnapshotChunk(from leaderID: NodeID, _ chunk: Raft.Message.SnapshotChunk) {
+        let meta = chunk.meta
+        func answer(received: Int, match: Index?) {
+            send(to: leaderID, .snapshotResponse(.init(snapshotIndex: meta.index, receivedBytes: received, matchIndex: match)))
+        }
+        guard chunk.offset >= 0, chunk.length >= 0, chunk.data.count == chunk.length,
+              chunk.offset + chunk.length <= meta.sizeBytes else { return }  // malformed: drop
+        if meta.index <= log.committed {
+            // We already have everything it covers.
+            incomingSnapshot = nil
+            answer(received: meta.sizeBytes, match: log.committed)
+            return
+        }
+        guard meta.sizeBytes <= config.snapshotBytesMax else { return }  // refuse oversized transfers
+        if incomingSnapshot?.meta != meta || incomingSnapshot?.from != leaderID {
+            guard chunk.offset == 0 else { answer(received: 0, match: nil); return }
+            incomingSnapshot = IncomingSnapshot(meta: meta, from: leaderID)
+        }
+        var incoming = incomingSnapshot!
+        guard chunk.offset == incoming.bytes.count else {
+            answer(received: incoming.bytes.count, match: nil)  // a gap or a duplicate
+            return
+        }
+        incoming.bytes.append(contentsOf: chunk.data)
+        guard incoming.bytes.count == meta.sizeBytes else {
+            incomingSnapshot = incoming
+            answer(received: incoming.bytes.count, match: nil)
+            return
+        }
+        incomingSnapshot = nil
+        install(Raft.Snapshot(meta: meta, data: incoming.bytes))
+        answer(received: meta.sizeBytes, match: meta.index)
+    }
+
+    /// Replaces the log with a snapshot from the leader (or fast-forwards if the log has it).
+    mutating func install(_ snapshot: Raft.Snapshot) {
+        let meta = snapshot.meta
+        if log.matchTerm(meta.index, meta.term) {
+            log.commit(to: meta.index)  // the log already holds it: keep the log, skip the copy
+            return
+        }
+        log.restore(index: meta.index, term: meta.term)
+        snapshotMeta = meta
+        membershipHistory = []
+        membership = meta.membership
+        snapshotToInstall = snapshot
+    }
+}
