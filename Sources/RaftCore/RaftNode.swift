@@ -168,6 +168,13 @@ public struct RaftNode: Sendable {
         }
     }
 
+    /// Starts a campaign now instead of waiting for the election timeout (with a pre-vote
+    /// round first when `Config.preVote` is on). Hosts use it to bootstrap a cluster quickly.
+    public mutating func campaign() {
+        guard role != .leader else { return }
+        campaign(preVote: config.preVote, leadershipTransfer: false)
+    }
+
     /// Tells the core that the connection to `peer` broke. A follower whose leader became
     /// unreachable campaigns at the next tick instead of after a full election timeout; a
     /// leader stops assuming that what it sent to `peer` arrived.
