@@ -93,14 +93,17 @@ extension Raft {
 
         /// Moves `next` back after a rejection; false if the rejection is stale.
         mutating func backOff(rejected: Index, probeFrom hint: Index) -> Bool {
-            if state == .replicate {
-                // In replicate state a rejection is stale unless it is about something above match.
+            switch state {
+            case .replicate:
+                // A rejection is stale unless it is about something above match.
                 guard rejected > match else { return false }
-                next = match + 1
-                return true
+                becomeProbe()
+            case .probe:
+                // Only the answer to the last probe counts.
+                guard next - 1 == rejected else { return false }
+            case .snapshot:
+                return false  // the transfer decides where to resume
             }
-            // In probe state only the answer to the last probe counts.
-            guard next - 1 == rejected else { return false }
             next = max(min(rejected, hint + 1), match + 1)
             probeSent = false
             return true
