@@ -17,6 +17,16 @@ extension Raft {
                          "a member cannot be both voter and learner: \(self.voters) \(self.learners)")
         }
 
+        /// Validates a membership decoded from untrusted bytes (a peer's entry, a file).
+        public init(validatingVoters voters: [NodeID], learners: [NodeID]) throws(MembershipError) {
+            let voterSet = Set(voters)
+            let learnerSet = Set(learners)
+            guard voterSet.count == voters.count, learnerSet.count == learners.count,
+                  !voterSet.contains(Raft.noNode), !learnerSet.contains(Raft.noNode),
+                  voterSet.isDisjoint(with: learnerSet) else { throw .malformed }
+            self.init(voters: voters, learners: learners)
+        }
+
         /// The empty membership of a member that has not joined any cluster yet.
         public static let empty = Membership(voters: [])
 
@@ -39,6 +49,8 @@ extension Raft {
             let node = change.node
             guard node != Raft.noNode else { throw .invalidNode }
             switch change.kind {
+            case .bootstrap:
+                throw .notProposable
             case .addLearner:
                 guard !contains(node) else { throw .alreadyMember(node) }
                 return Membership(voters: voters, learners: learners + [node])
@@ -56,6 +68,9 @@ extension Raft {
     /// A single-server membership change.
     public struct MembershipChange: Equatable, Sendable {
         public enum Kind: UInt8, Sendable {
+            /// The founding membership, written identically into the log of every founding
+            /// member (never proposed).
+            case bootstrap = 0
             /// Add a new non-voting member that starts receiving the log.
             case addLearner = 1
             /// Turn a learner into a voter (do it once the learner has caught up).
@@ -82,5 +97,8 @@ extension Raft {
         case notALearner(NodeID)
         case notAMember(NodeID)
         case lastVoter(NodeID)
+        case notProposable
+        /// Decoded bytes describe an impossible membership (a member twice, or id 0).
+        case malformed
     }
 }

@@ -81,7 +81,7 @@ extension Raft {
             }
 
             /// True for the chunk that completes the snapshot.
-            public var isLast: Bool { offset + length >= meta.sizeBytes }
+            public var isLast: Bool { length >= meta.sizeBytes - offset }
         }
 
         /// The answer to a snapshot chunk.
@@ -98,6 +98,40 @@ extension Raft {
                 self.snapshotIndex = snapshotIndex
                 self.receivedBytes = receivedBytes
                 self.matchIndex = matchIndex
+            }
+        }
+
+        /// The largest term or index a peer may name; anything beyond is malformed (and could
+        /// only overflow arithmetic).
+        static let numberMax: UInt64 = UInt64.max / 4
+
+        /// False for a message no correct peer could send: numbers out of range, negative
+        /// sizes, a chunk outside its snapshot. Such messages are dropped unread.
+        var isWellFormed: Bool {
+            guard term <= Message.numberMax else { return false }
+            func ok(_ n: UInt64) -> Bool { n <= Message.numberMax }
+            switch kind {
+            case let .preVote(index, t), let .vote(index, t, _):
+                return ok(index) && ok(t)
+            case let .append(a):
+                return ok(a.prevIndex) && ok(a.prevTerm) && ok(a.commit) && a.entries.count < 1 << 30
+                    && a.entries.allSatisfy { ok($0.index) && ok($0.term) }
+            case let .appendResponse(.accepted(match)):
+                return ok(match)
+            case let .appendResponse(.rejected(index, hintIndex, hintTerm)):
+                return ok(index) && ok(hintIndex) && ok(hintTerm)
+            case let .heartbeat(commit, _):
+                return ok(commit)
+            case let .snapshotChunk(c):
+                return ok(c.meta.index) && ok(c.meta.term) && c.meta.sizeBytes >= 0 && c.offset >= 0
+                    && c.length >= 0 && c.offset <= c.meta.sizeBytes && c.length <= c.meta.sizeBytes - c.offset
+                    && c.data.count == c.length
+            case let .snapshotResponse(r):
+                return ok(r.snapshotIndex) && r.receivedBytes >= 0 && (r.matchIndex.map(ok) ?? true)
+            case let .readIndexResponse(_, index):
+                return index.map(ok) ?? true
+            case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow, .readIndex:
+                return true
             }
         }
 

@@ -20,6 +20,8 @@ extension Raft {
         var inflights: Inflights
         /// The leader tick at which the follower last answered anything.
         var lastResponseTick: UInt64
+        /// The leader tick at which `match` last moved (or replication last restarted).
+        var lastProgressTick: UInt64
         /// The highest ReadIndex heartbeat round the follower acknowledged.
         var readRoundAcked: UInt64 = 0
         /// Snapshot transfer state (meaningful in `.snapshot`).
@@ -33,14 +35,17 @@ extension Raft {
             var lastChunkSent = false
             /// Bytes the follower has confirmed.
             var ackedBytes: Int = 0
-            /// Ticks since the follower last answered this transfer.
+            /// Ticks since the transfer last made progress.
             var idleTicks: Int = 0
+            /// The position the leader last rewound to after a reported gap (one rewind each).
+            var rewoundTo: Int = -1
         }
 
         init(next: Index, inflightAppendsMax: Int, inflightBytesMax: Int, nowTick: UInt64) {
             self.next = next
             self.inflights = Inflights(countMax: inflightAppendsMax, bytesMax: inflightBytesMax)
             self.lastResponseTick = nowTick
+            self.lastProgressTick = nowTick
         }
 
         /// True when nothing more may be sent until the follower answers.
@@ -86,6 +91,7 @@ extension Raft {
                 match = newMatch
                 updated = true
                 probeSent = false
+                lastProgressTick = lastResponseTick
             }
             next = max(next, newMatch + 1)
             return updated
@@ -153,6 +159,12 @@ extension Raft {
                 sizes.removeFirst(head)
                 head = 0
             }
+        }
+
+        /// Frees the oldest message's slot (it is presumed lost or late).
+        mutating func freeFirst() {
+            guard count > 0 else { return }
+            free(upTo: lastIndexes[head])
         }
 
         mutating func reset() {

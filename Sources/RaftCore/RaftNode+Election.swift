@@ -21,6 +21,7 @@ extension RaftNode {
             if transferElapsed >= config.electionTimeoutTicks { leadTransferee = Raft.noNode }  // abort
         }
         tickSnapshotTransfers()
+        detectStalledPipelines()
         if heartbeatElapsed >= config.heartbeatIntervalTicks {
             heartbeatElapsed = 0
             broadcastHeartbeat()
@@ -53,7 +54,7 @@ extension RaftNode {
             resetElectionTimer()
             campaignTerm = term + 1
         } else {
-            becomeFollowerStateForCandidacy()
+            becomeCandidate()
             campaignTerm = term
         }
         votes[id] = true
@@ -69,7 +70,7 @@ extension RaftNode {
         }
     }
 
-    private mutating func becomeFollowerStateForCandidacy() {
+    private mutating func becomeCandidate() {
         if role == .leader { abandonLeadership() }
         term += 1
         vote = id

@@ -9,6 +9,7 @@ extension RaftNode {
         try checkCanPropose()
         guard log.term(at: log.committed) == term else { throw .membershipChangeNotReady }
         guard pendingMembershipIndex <= log.committed else { throw .membershipChangeInProgress }
+        guard change.context.count <= config.entryBytesMax else { throw .entryTooLarge(bytes: change.context.count) }
         let next: Raft.Membership
         do { next = try membership.applying(change) } catch { throw .invalidMembershipChange(error) }
         appendAsLeader([.membership(change, next)])

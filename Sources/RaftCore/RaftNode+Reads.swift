@@ -19,6 +19,8 @@ extension RaftNode {
             startRead(PendingRead(requestID: requestID, from: id))
         } else {
             guard leader != Raft.noNode else { throw .noLeader }
+            guard forwardedReads.count < config.readRequestsPendingMax else { throw .overloaded }
+            forwardedReads.append(requestID)
             send(to: leader, .readIndex(requestID: requestID))
         }
     }

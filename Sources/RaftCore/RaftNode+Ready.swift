@@ -12,12 +12,13 @@ extension RaftNode {
     /// Takes the next batch of work. See `Raft.Ready` for what the host must do with each
     /// field, and in which order.
     public mutating func ready() -> Raft.Ready {
-        if role == .leader {
-            if broadcastPending {
-                broadcastPending = false
-                broadcastAppend()
-            }
-            if readRoundPending { broadcastHeartbeat() }
+        if broadcastPending {
+            broadcastPending = false
+            if role == .leader { broadcastAppend() }
+        }
+        if readRoundPending {
+            readRoundPending = false
+            if role == .leader { broadcastHeartbeat() }
         }
         readySequence += 1
         let snapshot = snapshotToInstall
@@ -26,6 +27,7 @@ extension RaftNode {
         log.handedForPersistence = log.lastIndex
         let current = hardState
         let changedHardState: Raft.HardState? = current == handedHardState ? nil : current
+        let needsSync = current.term != handedHardState.term || current.vote != handedHardState.vote
         handedHardState = current
         let committed = log.nextCommitted(maxBytes: config.applyBytesMax)
         if let last = committed.last { log.applied = last.index }
@@ -40,8 +42,9 @@ extension RaftNode {
             lastTerm = snapshot.meta.term
         }
         let ready = Raft.Ready(
-            hardState: changedHardState, snapshot: snapshot, entries: entries, committedEntries: committed,
-            messagesNow: messagesNow, messagesAfterPersist: messagesAfterPersist, readStates: readStates,
+            snapshot: snapshot, entries: entries, hardState: changedHardState, hardStateNeedsSync: needsSync,
+            committedEntries: committed, messagesNow: messagesNow, messagesAfterPersist: messagesAfterPersist,
+            readStates: readStates,
             ack: .init(sequence: readySequence, lastIndex: lastIndex, lastTerm: lastTerm,
                        hardStateTerm: changedHardState?.term))
         messagesNow = []
@@ -50,7 +53,7 @@ extension RaftNode {
         return ready
     }
 
-    /// Acknowledges that a `Ready`'s hard state, snapshot and entries are durable.
+    /// Acknowledges that a `Ready`'s snapshot, entries and hard state are durable.
     /// Acknowledgements must come in the order the batches were taken.
     public mutating func advance(_ ack: Raft.Ready.Ack) {
         precondition(ack.sequence == advancedSequence + 1,
@@ -58,13 +61,12 @@ extension RaftNode {
         precondition(ack.sequence <= readySequence, "acknowledging a Ready never taken")
         advancedSequence = ack.sequence
         if let persisted = ack.hardStateTerm { persistedTerm = max(persistedTerm, persisted) }
-        if let last = ack.lastIndex {
-            // Entries truncated since the batch was taken are not the ones made durable.
-            if last <= log.snapshotIndex || log.matchTerm(last, ack.lastTerm) {
-                log.stable = max(log.stable, min(last, log.lastIndex))
-            }
+        // Entries truncated (or replaced by a snapshot) since the batch was taken are not
+        // the ones made durable: only a still-matching last entry moves `stable`.
+        if let last = ack.lastIndex, log.matchTerm(last, ack.lastTerm) {
+            log.stable = max(log.stable, last)
         }
-        if role == .leader && maybeCommit() { broadcastPending = true }
+        if role == .leader && maybeCommit() && role == .leader { broadcastPending = true }
     }
 
     /// A read-only picture of this member, for hosts, tests and operators.

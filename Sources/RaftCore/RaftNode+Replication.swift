@@ -11,7 +11,7 @@ extension RaftNode {
     /// Proposes several commands as consecutive entries. Returns their indexes.
     @discardableResult
     public mutating func propose(batch commands: [[UInt8]]) throws(Raft.ProposalError) -> ClosedRange<Index> {
-        precondition(!commands.isEmpty, "empty proposal batch")
+        guard !commands.isEmpty else { throw .emptyProposal }
         try checkCanPropose()
         var bytes = 0
         for command in commands {
@@ -111,7 +111,7 @@ extension RaftNode {
             progress[peer] = pr
             if backedOff { sendAppend(to: peer, allowEmpty: true) }
         case .accepted(let matchIndex):
-            guard matchIndex <= log.lastIndex else { return }  // not from our log: ignore
+            guard matchIndex <= log.lastIndex else { progress[peer] = pr; return }  // not from our log
             let updated = pr.acknowledge(match: matchIndex)
             switch pr.state {
             case .probe where matchIndex >= pr.match:
@@ -125,6 +125,7 @@ extension RaftNode {
             }
             progress[peer] = pr
             if updated && maybeCommit() {
+                guard role == .leader else { return }  // it removed itself and stepped down
                 broadcastPending = true  // carry the new commit index with the next Ready
             }
             sendAppends(to: peer, allowEmpty: false)
@@ -138,12 +139,37 @@ extension RaftNode {
         guard var pr = progress[peer] else { return }
         pr.lastResponseTick = ticks
         pr.readRoundAcked = max(pr.readRoundAcked, round)
-        if pr.state == .probe { pr.probeSent = false }
-        // A full pipeline and a follower that only answers heartbeats: appends were lost.
-        if pr.state == .replicate && pr.inflights.isFull { pr.becomeProbe() }
-        progress[peer] = pr
-        if pr.match < log.lastIndex { sendAppend(to: peer, allowEmpty: true) }
+        switch pr.state {
+        case .probe:
+            pr.probeSent = false  // the probe may have been lost: send another
+            progress[peer] = pr
+            if pr.match < log.lastIndex { sendAppend(to: peer, allowEmpty: true) }
+        case .replicate:
+            // The follower is alive; let one more append out of a full pipeline (acks wait
+            // for its disk, heartbeat answers do not). Lost appends surface as a rejection
+            // of the next one, or through `detectStalledPipelines`.
+            if pr.inflights.isFull { pr.inflights.freeFirst() }
+            progress[peer] = pr
+            sendAppends(to: peer, allowEmpty: false)
+        case .snapshot:
+            progress[peer] = pr
+        }
         releaseConfirmedReads()
+    }
+
+    /// A follower in replicate state whose match has not moved for an election timeout while
+    /// entries are outstanding lost some appends (the last ones, so no later append exposes
+    /// the gap): probe again from its match.
+    mutating func detectStalledPipelines() {
+        let window = UInt64(config.electionTimeoutTicks)
+        for (peer, pr) in progress where pr.state == .replicate && pr.match < log.lastIndex {
+            guard ticks - pr.lastProgressTick >= window else { continue }
+            var updated = pr
+            updated.becomeProbe()
+            updated.lastProgressTick = ticks
+            progress[peer] = updated
+            sendAppend(to: peer, allowEmpty: true)
+        }
     }
 
     /// Advances the commit index to the highest index held durably by a quorum of voters,
@@ -203,9 +229,13 @@ extension RaftNode {
             send(to: leaderID, .appendResponse(.rejected(rejectedIndex: a.prevIndex, hintIndex: hintIndex, hintTerm: hintTerm)))
             return
         }
+        var previousTerm = a.prevTerm
         for (offset, entry) in a.entries.enumerated() {
-            // A peer's entries must be contiguous after prevIndex; drop a malformed message.
-            guard entry.index == a.prevIndex + 1 + UInt64(offset) else { return }
+            // A peer's entries must be contiguous after prevIndex, with terms that never
+            // decrease and never exceed the leader's; drop a malformed message.
+            guard entry.index == a.prevIndex + 1 + UInt64(offset), entry.term >= previousTerm,
+                  entry.term <= term else { return }
+            previousTerm = entry.term
         }
         let lastNew = a.prevIndex + UInt64(a.entries.count)
         if let conflict = log.firstConflict(in: a.entries) {

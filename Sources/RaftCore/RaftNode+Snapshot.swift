@@ -16,10 +16,8 @@ extension RaftNode {
         log.compact(to: index)
         membershipHistory.removeAll { $0.index <= index }
         snapshotMeta = meta
-        // Transfers of an older snapshot restart with this one: the host need keep only the newest.
-        for (peer, pr) in progress where pr.state == .snapshot {
-            startSnapshotTransfer(to: peer)
-        }
+        // Transfers under way keep their snapshot (the host keeps the previous one too); a
+        // transfer whose chunks can no longer be filled stalls and restarts with this one.
         return meta
     }
 
@@ -53,6 +51,10 @@ extension RaftNode {
             transfer.idleTicks += 1
             var updated = pr
             if transfer.idleTicks >= config.electionTimeoutTicks {
+                if transfer.meta != snapshotMeta {
+                    startSnapshotTransfer(to: peer)  // a newer snapshot exists: send that one
+                    continue
+                }
                 transfer.idleTicks = 0
                 transfer.sentBytes = transfer.ackedBytes
                 transfer.lastChunkSent = false
@@ -72,25 +74,38 @@ extension RaftNode {
         if let match = response.matchIndex {
             guard match <= log.lastIndex else { progress[peer] = pr; return }
             _ = pr.acknowledge(match: match)
-            if pr.state == .snapshot { pr.becomeProbe() }
+            // An answer about an older snapshot does not end a newer transfer it falls short of.
+            if pr.state == .snapshot, let transfer = pr.snapshotTransfer, pr.match >= transfer.meta.index {
+                pr.becomeProbe()
+            }
             progress[peer] = pr
-            if maybeCommit() { broadcastPending = true }
-            sendAppend(to: peer, allowEmpty: true)
+            if maybeCommit() {
+                guard role == .leader else { return }
+                broadcastPending = true
+            }
+            if pr.state != .snapshot { sendAppend(to: peer, allowEmpty: true) }
             return
         }
         guard pr.state == .snapshot, var transfer = pr.snapshotTransfer,
-              transfer.meta.index == response.snapshotIndex else {
+              transfer.meta.index == response.snapshotIndex,
+              response.receivedBytes <= transfer.meta.sizeBytes else {
             progress[peer] = pr
             return
         }
         if response.receivedBytes > transfer.ackedBytes {
-            transfer.ackedBytes = min(response.receivedBytes, transfer.meta.sizeBytes)
+            transfer.ackedBytes = response.receivedBytes
             transfer.sentBytes = max(transfer.sentBytes, transfer.ackedBytes)
             transfer.idleTicks = 0
         } else if response.receivedBytes < transfer.ackedBytes {
             // The follower lost what it had assembled (it restarted): start over from its position.
             transfer.ackedBytes = response.receivedBytes
             transfer.sentBytes = response.receivedBytes
+            transfer.lastChunkSent = false
+        } else if transfer.sentBytes > transfer.ackedBytes && transfer.rewoundTo != transfer.ackedBytes {
+            // The same position again while more was sent: a chunk was lost. Resend from
+            // there once, rather than waiting for the idle timeout.
+            transfer.rewoundTo = transfer.ackedBytes
+            transfer.sentBytes = transfer.ackedBytes
             transfer.lastChunkSent = false
         }
         pr.snapshotTransfer = transfer
@@ -103,8 +118,7 @@ extension RaftNode {
         func answer(received: Int, match: Index?) {
             send(to: leaderID, .snapshotResponse(.init(snapshotIndex: meta.index, receivedBytes: received, matchIndex: match)))
         }
-        guard chunk.offset >= 0, chunk.length >= 0, chunk.data.count == chunk.length,
-              chunk.offset + chunk.length <= meta.sizeBytes else { return }  // malformed: drop
+        // `step` dropped chunks whose offsets, lengths or data do not fit their snapshot.
         if meta.index <= log.committed {
             // We already have everything it covers.
             incomingSnapshot = nil
@@ -122,7 +136,7 @@ extension RaftNode {
             return
         }
         incoming.bytes.append(contentsOf: chunk.data)
-        guard incoming.bytes.count == meta.sizeBytes else {
+        guard chunk.isLast else {
             incomingSnapshot = incoming
             answer(received: incoming.bytes.count, match: nil)
             return

@@ -17,14 +17,18 @@ public struct RaftNode: Sendable {
 
     // MARK: Persistent state (handed to the host through `Ready.hardState`)
 
-    public internal(set) var term: Term
+    public internal(set) var term: Term {
+        didSet { if term != oldValue { leaderOrTermChanged() } }
+    }
     public internal(set) var vote: NodeID
 
     // MARK: Volatile state
 
     public internal(set) var role: Raft.Role = .follower
     /// The leader of `term` as far as this member knows (`Raft.noNode` if unknown).
-    public internal(set) var leader: NodeID = Raft.noNode
+    public internal(set) var leader: NodeID = Raft.noNode {
+        didSet { if leader != oldValue { leaderOrTermChanged() } }
+    }
     var log: Raft.Log
     /// The membership in force: the latest one in the log, committed or not (thesis §4.1).
     public internal(set) var membership: Raft.Membership
@@ -61,6 +65,8 @@ public struct RaftNode: Sendable {
     var readsAwaitingTermCommit: [PendingRead] = []
 
     // MARK: Follower state
+    /// Read requests forwarded to the leader and not answered yet.
+    var forwardedReads: [UInt64] = []
     var incomingSnapshot: IncomingSnapshot?
     var snapshotToInstall: Raft.Snapshot?
 
@@ -86,14 +92,25 @@ public struct RaftNode: Sendable {
         var bytes: [UInt8] = []
     }
 
-    /// Creates a member from what its stable storage holds.
-    public init(config: Raft.Config, state: Raft.PersistentState) {
+    /// Creates a member from what its stable storage holds; throws if that state is
+    /// inconsistent (a corrupt or mis-assembled data directory).
+    public init(config: Raft.Config, state: Raft.PersistentState) throws(Raft.StateError) {
         config.validate()
+        try state.validate()
         self.id = config.id
         self.config = config
         self.random = Raft.Random(seed: config.randomSeed)
-        self.term = state.hardState.term
-        self.vote = state.hardState.vote
+        // Entries reach the disk before the hard state of their batch, so a crash can leave
+        // entries of a term the hard state never recorded. Such a term had a leader; adopt it
+        // (with no vote: a vote in it would have been persisted before being sent).
+        let logTerm = state.entries.last?.term ?? state.snapshot.term
+        if logTerm > state.hardState.term {
+            self.term = logTerm
+            self.vote = Raft.noNode
+        } else {
+            self.term = state.hardState.term
+            self.vote = state.hardState.vote
+        }
         self.log = Raft.Log(snapshotIndex: state.snapshot.index, snapshotTerm: state.snapshot.term,
                             entries: state.entries, committed: state.hardState.commit)
         self.snapshotMeta = state.snapshot
@@ -104,16 +121,21 @@ public struct RaftNode: Sendable {
                 membership = next
             }
         }
-        self.handedHardState = Raft.HardState(term: state.hardState.term, vote: state.hardState.vote,
-                                              commit: log.committed)
+        self.handedHardState = state.hardState
         self.persistedTerm = state.hardState.term
         resetElectionTimer()
     }
 
     var hardState: Raft.HardState { Raft.HardState(term: term, vote: vote, commit: log.committed) }
 
-    /// True when this member may campaign: it is a voter of the membership in force.
-    var isPromotable: Bool { membership.isVoter(id) }
+    /// True when this member may campaign: it is a voter of the membership in force, or of
+    /// the latest committed one. The second case matters when the newest (uncommitted)
+    /// membership removes this member: if only it holds that entry, the others cannot win
+    /// without its vote and it would refuse their older logs, so it must be able to campaign
+    /// (votes are still counted under the newest membership, where it does not count).
+    var isPromotable: Bool {
+        membership.isVoter(id) || (latestMembershipIndex > log.committed && membership(at: log.committed).isVoter(id))
+    }
 
     // MARK: Inputs
 
@@ -126,7 +148,7 @@ public struct RaftNode: Sendable {
     /// Processes a message from a peer. Messages not addressed to this member are ignored;
     /// nothing a peer sends can crash it.
     public mutating func step(_ m: Raft.Message) {
-        guard m.to == id, m.from != id, m.from != Raft.noNode else { return }
+        guard m.to == id, m.from != id, m.from != Raft.noNode, m.isWellFormed else { return }
         if m.term > term {
             guard acceptHigherTerm(m) else { return }
         } else if m.term < term {
@@ -164,7 +186,9 @@ public struct RaftNode: Sendable {
         case .readIndex(let requestID):
             handleReadIndexRequest(from: m.from, requestID: requestID)
         case let .readIndexResponse(requestID, index):
-            if role != .leader { readStates.append(Raft.ReadState(requestID: requestID, index: index)) }
+            guard role != .leader, let position = forwardedReads.firstIndex(of: requestID) else { return }
+            forwardedReads.remove(at: position)
+            readStates.append(Raft.ReadState(requestID: requestID, index: index))
         }
     }
 
@@ -209,7 +233,8 @@ public struct RaftNode: Sendable {
     }
 
     mutating func becomeFollower(term newTerm: Term, leader newLeader: NodeID) {
-        let wasLeader = role == .leader
+        // Fail leader-only work first, so its answers still carry the term they belong to.
+        if role == .leader { abandonLeadership() }
         if newTerm > term {
             term = newTerm
             vote = Raft.noNode
@@ -218,7 +243,14 @@ public struct RaftNode: Sendable {
         leader = newLeader
         votes = [:]
         resetElectionTimer()
-        if wasLeader { abandonLeadership() }
+    }
+
+    /// Answers that were expected from the old leader or term will not come: fail forwarded
+    /// reads (the host retries them) and drop a half-received snapshot.
+    mutating func leaderOrTermChanged() {
+        for requestID in forwardedReads { readStates.append(Raft.ReadState(requestID: requestID, index: nil)) }
+        forwardedReads = []
+        incomingSnapshot = nil
     }
 
     /// Drops all leader-only state, failing the reads that were waiting on it.

@@ -7,17 +7,25 @@ extension Raft {
     /// durable (its storage thread then commits both in one sync), but it must make batches
     /// durable, and acknowledge them, in the order it took them.
     public struct Ready: Sendable {
-        /// 1. Persist, if set. Must be durable before any message in `messagesAfterPersist`
-        ///    of this batch is sent.
-        public var hardState: HardState?
-
-        /// 2. A snapshot received from the leader. Persist it (it replaces the log up to its
-        ///    index) and restore the state machine from it before applying `committedEntries`.
+        /// 1. A snapshot received from the leader. Persist it — it replaces the *entire* log
+        ///    (later entries in the old log may be from another history) — and restore the
+        ///    state machine from it before applying `committedEntries`.
         public var snapshot: Snapshot?
 
-        /// 3. Entries to append to stable storage. The first one's index may be at or below
-        ///    the stored last index: the stored suffix from that index on is then replaced.
+        /// 2. Entries to append to stable storage, after the snapshot. The first one's index
+        ///    may be at or below the stored last index: the stored suffix from that index on is
+        ///    then replaced.
         public var entries: [Entry]
+
+        /// 3. Persist after the entries and snapshot (or atomically with them), never before:
+        ///    a hard state whose commit index is durable while the entries it covers are not
+        ///    would commit entries that were never committed. Must be durable before any
+        ///    message in `messagesAfterPersist` of this batch is sent.
+        public var hardState: HardState?
+
+        /// True when `hardState` changes the term or vote; a change of commit index alone
+        /// does not need to be synced before acknowledging.
+        public var hardStateNeedsSync: Bool
 
         /// 4. Committed entries to apply to the state machine, in order, after those of
         ///    earlier batches. They are committed on a quorum already, so they may be applied
@@ -25,17 +33,20 @@ extension Raft {
         public var committedEntries: [Entry]
 
         /// 5. Messages that may be sent at once, in parallel with persisting this batch
-        ///    (a leader's appends and heartbeats; thesis §10.2.1). Snapshot chunks among them
-        ///    carry empty data: fill it from the stored snapshot before sending.
+        ///    (a leader's appends and heartbeats; thesis §10.2.1).
         public var messagesNow: [Message]
 
         /// 6. Messages that promise durable state (votes, append and snapshot acknowledgements,
         ///    anything sent under an unpersisted term). Send only after this batch and all
         ///    earlier ones are durable.
+        ///
+        /// Snapshot chunks, in either list, carry empty data: fill it from the stored snapshot
+        /// their `meta` names before sending, and drop the chunk if that snapshot is gone (the
+        /// transfer then restarts with the newest snapshot).
         public var messagesAfterPersist: [Message]
 
         /// 7. Answers to ReadIndex requests: serve each read once the state machine has
-        ///    applied up to its index.
+        ///    applied up to its index; a nil index means the read failed (retry it).
         public var readStates: [ReadState]
 
         /// Pass to `RaftNode.advance(_:)` once items 1–3 are durable.
@@ -94,5 +105,7 @@ extension Raft {
         case invalidMembershipChange(MembershipError)
         /// A leadership transfer target must be another voter.
         case invalidTransferTarget(NodeID)
+        /// A proposal batch must hold at least one command.
+        case emptyProposal
     }
 }

@@ -46,6 +46,13 @@ extension Raft {
         }
     }
 
+    /// Why reloaded stable state cannot be used (storage corruption or a host bug).
+    public enum StateError: Error, Equatable, Sendable {
+        case entriesNotContiguous(expected: Index, found: Index)
+        case termsDecrease(at: Index)
+        case commitBeyondLog(commit: Index, lastIndex: Index)
+    }
+
     /// What a member reloads from stable storage when it starts.
     public struct PersistentState: Equatable, Sendable {
         public var hardState: HardState
@@ -60,12 +67,33 @@ extension Raft {
             self.entries = entries
         }
 
-        /// The state of a member that founds a new cluster with these voters.
+        /// Checks what storage handed back: contiguous entries after the snapshot, terms that
+        /// never decrease, a commit index within the log.
+        public func validate() throws(StateError) {
+            var expected = snapshot.index + 1
+            var previousTerm = snapshot.term
+            for entry in entries {
+                guard entry.index == expected else { throw .entriesNotContiguous(expected: expected, found: entry.index) }
+                guard entry.term >= previousTerm else { throw .termsDecrease(at: entry.index) }
+                expected += 1
+                previousTerm = entry.term
+            }
+            let last = snapshot.index + UInt64(entries.count)
+            guard hardState.commit <= last else { throw .commitBeyondLog(commit: hardState.commit, lastIndex: last) }
+        }
+
+        /// The state of a member that founds a new cluster with these voters: every founder
+        /// holds the same committed first entry (index 1, term 1) naming the founding voters,
+        /// so the membership is in the log from the start and reaches later members with it.
         public static func bootstrap(voters: [NodeID]) -> PersistentState {
-            PersistentState(
-                hardState: HardState(),
-                snapshot: SnapshotMeta(index: 0, term: 0, membership: Membership(voters: voters), sizeBytes: 0),
-                entries: [])
+            let founders = Membership(voters: voters)
+            precondition(!founders.voters.isEmpty, "a cluster needs at least one founding voter")
+            let first = Entry(term: 1, index: 1,
+                              payload: .membership(MembershipChange(.bootstrap, node: founders.voters[0]), founders))
+            return PersistentState(
+                hardState: HardState(term: 1, vote: Raft.noNode, commit: 1),
+                snapshot: SnapshotMeta(index: 0, term: 0, membership: .empty, sizeBytes: 0),
+                entries: [first])
         }
 
         /// The state of a member that will be added to an existing cluster by its leader.

@@ -25,6 +25,9 @@ public struct Checker: Sendable {
     private var chains: [Raft.Index: [Raft.Term: UInt64]] = [:]
     /// What was applied at each index (term and prefix hash): the committed log.
     public private(set) var committed: [(term: Raft.Term, chain: UInt64)] = [(0, 0)]
+    /// For each term T, the highest index first seen applied by a member whose term was T:
+    /// such an entry was committed in a term ≤ T, so every leader of a later term must hold it.
+    private var committedByTerm: [Raft.Term: Raft.Index] = [:]
     public var committedIndex: Raft.Index { Raft.Index(committed.count - 1) }
 
     public init() {}
@@ -69,8 +72,8 @@ public struct Checker: Sendable {
         }
     }
 
-    /// Records that `node` applied `entry`, whose prefix hash is `chain`.
-    public mutating func observeApply(_ node: Raft.NodeID, _ entry: Raft.Entry, chain: UInt64) {
+    /// Records that `node`, in `term`, applied `entry`, whose prefix hash is `chain`.
+    public mutating func observeApply(_ node: Raft.NodeID, term: Raft.Term, _ entry: Raft.Entry, chain: UInt64) {
         let index = Int(entry.index)
         if index < committed.count {
             let known = committed[index]
@@ -79,16 +82,20 @@ public struct Checker: Sendable {
             }
         } else if index == committed.count {
             committed.append((entry.term, chain))
+            committedByTerm[term] = max(committedByTerm[term] ?? 0, entry.index)
         } else {
             fail("state-machine safety", "member \(node) applied \(entry.index) before anyone applied \(committed.count)")
         }
     }
 
-    /// Checks that a leader's log holds the latest committed entry (and, by log matching, all before it).
+    /// Checks that a leader holds every entry committed in an earlier term (Leader
+    /// Completeness): the highest such index must be in its log with the committed term
+    /// (by log matching, so is everything before it).
     public mutating func checkLeaderCompleteness(_ node: RaftNode) {
         let status = node.status
         guard status.role == .leader else { return }
-        let index = committedIndex
+        var index: Raft.Index = 0
+        for (term, highest) in committedByTerm where term < status.term { index = max(index, highest) }
         guard index > status.snapshotIndex else { return }  // compacted: covered by its snapshot
         let expected = committed[Int(index)].term
         if status.lastIndex < index || node.term(at: index) != expected {

@@ -78,7 +78,7 @@ public struct ManualCluster: Sendable {
         let before = hosts[id]!.node!.status
         let output = hosts[id]!.process(checker: &checker)
         var outgoing = output.messages
-        if !stalledDisks.contains(id) { outgoing += hosts[id]!.syncAll() }
+        if !stalledDisks.contains(id) { outgoing += hosts[id]!.syncAll(checker: &checker) }
         for state in output.readStates { readStates.append((id, state)) }
         let after = hosts[id]!.node!.status
         if after.role != before.role || after.term != before.term {
@@ -101,7 +101,7 @@ public struct ManualCluster: Sendable {
     public mutating func syncDisk(_ id: Raft.NodeID) {
         stalledDisks.remove(id)
         guard hosts[id]?.isUp == true else { return }
-        let released = hosts[id]!.syncAll()
+        let released = hosts[id]!.syncAll(checker: &checker)
         for m in released { send(m) }
         process(id)
     }
@@ -158,7 +158,7 @@ public struct ManualCluster: Sendable {
 
     /// Crashes a member; unsynced writes are lost except the first `survivingWrites`.
     public mutating func crash(_ id: Raft.NodeID, survivingWrites: Int = 0) {
-        hosts[id]?.crash(survivingWrites: survivingWrites)
+        hosts[id]?.crash(survivingWrites: survivingWrites, checker: &checker)
         inFlight.removeAll { $0.to == id }
         log.append("\(id) crashed")
     }

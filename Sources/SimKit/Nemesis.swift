@@ -12,6 +12,8 @@ enum Nemesis {
     static let networkChangePercent: UInt64 = 2
     static let membershipPerMille: UInt64 = 20
     static let transferPerMille: UInt64 = 10
+    /// Chance that a newly elected leader crashes within a few ticks.
+    static let crashNewLeaderPercent: UInt64 = 10
     /// Crashed members come back after this many ticks at most.
     static let downTicksMax: UInt64 = 30
 
@@ -35,8 +37,10 @@ enum Nemesis {
         if sim.random.below(1000) < transferPerMille { transfer(&sim) }
     }
 
+    /// Running processes, members or not (removed members keep running: they must not
+    /// disturb the cluster).
     static func runningMembers(_ sim: Simulation) -> [Raft.NodeID] {
-        sim.hosts.keys.sorted().filter { sim.hosts[$0]!.isUp && !sim.retired.contains($0) }
+        sim.hosts.keys.sorted().filter { sim.hosts[$0]!.isUp }
     }
 
     static func pick<T>(_ items: [T], _ sim: inout Simulation) -> T? {
@@ -70,11 +74,19 @@ enum Nemesis {
     }
 
     static func crash(_ sim: inout Simulation) {
-        guard let id = pick(runningMembers(sim), &sim) else { return }
+        // Leaders half of the time: leader crashes are where elections, lost appends and
+        // un-replicated entries of old terms come from.
+        let leaderFirst = sim.random.chance(1, in: 2) ? sim.currentLeader : nil
+        guard let id = leaderFirst ?? pick(runningMembers(sim), &sim) else { return }
+        crash(id, &sim)
+    }
+
+    /// Crashes `id` (a random prefix of its unsynced writes survives) and schedules its restart.
+    static func crash(_ id: Raft.NodeID, _ sim: inout Simulation) {
         let unsynced = sim.hosts[id]!.storage.unsyncedWriteCount
         let surviving = Int(sim.random.below(UInt64(unsynced) + 1))
         sim.note("crash \(id) (\(surviving) of \(unsynced) unsynced writes survive)")
-        sim.hosts[id]!.crash(survivingWrites: surviving)
+        sim.hosts[id]!.crash(survivingWrites: surviving, checker: &sim.checker)
         sim.syncing.remove(id)
         sim.report.crashes += 1
         let downUnits = (1 + sim.random.below(downTicksMax)) * sim.options.unitsPerTick
@@ -133,7 +145,6 @@ enum Nemesis {
         let result: Raft.Index?? = sim.hosts[leader]!.withNode { try? $0.proposeMembershipChange(change) }
         guard case .some(.some) = result else { return }
         sim.note("leader \(leader) proposes \(TraceFormat.payload(.membership(change, membership)))")
-        if change.kind == .remove { sim.retired.insert(change.node) }
         sim.report.membershipChanges += 1
         sim.process(leader)
     }

@@ -13,7 +13,7 @@ public struct SimHost: Sendable {
     public var snapshotEveryEntries: Int
     public private(set) var incarnation: UInt64 = 0
     /// Readys written to storage and waiting for a sync: their acks and held-back messages.
-    private var unsynced: [(ack: Raft.Ready.Ack, messages: [Raft.Message])] = []
+    private var unsynced: [UnsyncedReady] = []
     /// How many of `unsynced` the sync in flight covers.
     private var syncCovers = 0
     /// Prefix hashes of this member's log: `chains[i]` is the hash at `chainBase + i`.
@@ -29,10 +29,29 @@ public struct SimHost: Sendable {
         storage = SimStorage(state: state)
         self.snapshotEveryEntries = snapshotEveryEntries
         chainBase = state.snapshot.index
-        node = RaftNode(config: config, state: state)
+        for entry in state.entries { chains.append(Checker.chain(chains[chains.count - 1], entry)) }
+        do {
+            node = try RaftNode(config: config, state: state)
+        } catch {
+            preconditionFailure("member \(config.id) cannot start from the state it was given: \(error)")
+        }
     }
 
     public var isUp: Bool { node != nil }
+
+    /// A Ready written to disk but not yet synced.
+    private struct UnsyncedReady {
+        var ack: Raft.Ready.Ack
+        /// Messages held back until the sync.
+        var messages: [Raft.Message]
+        /// Its entries with their prefix hashes: shown to the checker once durable. (An
+        /// entry that never reached the disk and never left the member may be re-created
+        /// differently after a crash; that is not a log-matching violation.)
+        var entries: [(entry: Raft.Entry, chain: UInt64)]
+        /// Storage writes it issued, and the position of its entries write among them.
+        var writes: Int
+        var entriesWrite: Int
+    }
 
     /// What one round of host work produced.
     public struct Output: Sendable {
@@ -41,6 +60,8 @@ public struct SimHost: Sendable {
         /// True if writes wait for a sync.
         public var needsSync = false
         public var readStates: [Raft.ReadState] = []
+        /// What was written to disk, one line per Ready, for traces.
+        public var written: [String] = []
     }
 
     /// Takes every pending Ready: writes to disk (unsynced), applies committed entries, takes
@@ -51,12 +72,21 @@ public struct SimHost: Sendable {
         while node!.hasReady {
             let ready = node!.ready()
             if let snapshot = ready.snapshot { installSnapshot(snapshot, checker: &checker) }
-            for entry in ready.entries { record(entry, checker: &checker) }
+            var written: [(Raft.Entry, UInt64)] = []
+            for entry in ready.entries { written.append((entry, record(entry))) }
+            if !ready.entries.isEmpty || ready.hardState != nil || ready.snapshot != nil {
+                output.written.append("writes" + (ready.snapshot.map { " snapshot@\($0.meta.index)" } ?? "")
+                    + (ready.entries.isEmpty ? "" : " [\(ready.entries.map(TraceFormat.entry).joined(separator: " "))]")
+                    + (ready.hardState.map { " hard(term=\($0.term) vote=\($0.vote) commit=\($0.commit))" } ?? ""))
+            }
             storage.write(ready)
             for entry in ready.committedEntries { apply(entry, checker: &checker) }
             output.messages += ready.messagesNow.compactMap(fillSnapshotChunk)
             output.readStates += ready.readStates
-            unsynced.append((ready.ack, ready.messagesAfterPersist))
+            let snapshotWrites = ready.snapshot == nil ? 0 : 1
+            let writes = snapshotWrites + (ready.entries.isEmpty ? 0 : 1) + (ready.hardState == nil ? 0 : 1)
+            unsynced.append(UnsyncedReady(ack: ready.ack, messages: ready.messagesAfterPersist, entries: written,
+                                          writes: writes, entriesWrite: snapshotWrites))
             maybeSnapshot()
         }
         output.needsSync = unsynced.count > syncCovers
@@ -71,13 +101,14 @@ public struct SimHost: Sendable {
     }
 
     /// Completes the sync in flight: acknowledges its Readys and releases their held messages.
-    public mutating func completeSync() -> [Raft.Message] {
+    public mutating func completeSync(checker: inout Checker) -> [Raft.Message] {
         guard node != nil, syncCovers > 0 else { return [] }
         storage.sync()
         var released: [Raft.Message] = []
-        for (ack, messages) in unsynced.prefix(syncCovers) {
-            node!.advance(ack)
-            released += messages.compactMap(fillSnapshotChunk)
+        for ready in unsynced.prefix(syncCovers) {
+            for (entry, chain) in ready.entries { checker.observeEntry(id, entry, chain: chain) }
+            node!.advance(ready.ack)
+            released += ready.messages.compactMap(fillSnapshotChunk)
         }
         unsynced.removeFirst(syncCovers)
         syncCovers = 0
@@ -85,16 +116,23 @@ public struct SimHost: Sendable {
     }
 
     /// Syncs everything at once (the scenario runner's instant disk).
-    public mutating func syncAll() -> [Raft.Message] {
+    public mutating func syncAll(checker: inout Checker) -> [Raft.Message] {
         var released: [Raft.Message] = []
-        while beginSync() { released += completeSync() }
+        while beginSync() { released += completeSync(checker: &checker) }
         return released
     }
 
     /// Crashes the member: unsynced writes are lost except the first `survivingWrites`.
-    public mutating func crash(survivingWrites: Int) {
+    public mutating func crash(survivingWrites: Int, checker: inout Checker) {
         guard node != nil else { return }
         storage.crash(survivingWrites: survivingWrites)
+        var writesLeft = survivingWrites
+        for ready in unsynced where writesLeft > 0 {
+            if ready.entriesWrite < writesLeft {
+                for (entry, chain) in ready.entries { checker.observeEntry(id, entry, chain: chain) }
+            }
+            writesLeft -= ready.writes
+        }
         node = nil
         unsynced = []
         syncCovers = 0
@@ -114,18 +152,12 @@ public struct SimHost: Sendable {
         }
         machine = restored
         resetChains(base: state.snapshot.index, checker: &checker)
-        for entry in state.entries { record(entry, checker: &checker) }
-        node = RaftNode(config: config, state: state)
-    }
-
-    /// Replaces the member by a new, empty one that can be added to the cluster again.
-    public mutating func wipe(checker: inout Checker) {
-        crash(survivingWrites: 0)
-        storage = SimStorage(state: .joining)
-        machine = SimStateMachine()
-        chains = [0]
-        chainBase = 0
-        restart(checker: &checker)
+        for entry in state.entries { checker.observeEntry(id, entry, chain: record(entry)) }
+        do {
+            node = try RaftNode(config: config, state: state)
+        } catch {
+            checker.report("storage", "member \(id) cannot restart from its disk: \(error)")
+        }
     }
 
     public mutating func withNode<T>(_ body: (inout RaftNode) throws -> T) rethrows -> T? {
@@ -135,14 +167,16 @@ public struct SimHost: Sendable {
 
     // MARK: - Host duties
 
-    private mutating func record(_ entry: Raft.Entry, checker: inout Checker) {
-        guard entry.index > chainBase else { return }
+    /// Extends this member's prefix hashes with `entry` (replacing any suffix from its index)
+    /// and returns its hash.
+    private mutating func record(_ entry: Raft.Entry) -> UInt64 {
+        guard entry.index > chainBase else { return 0 }
         let offset = Int(entry.index - chainBase)
         precondition(offset <= chains.count, "log written with a gap at \(entry.index)")
         chains.removeSubrange(offset...)
         let chain = Checker.chain(chains[offset - 1], entry)
         chains.append(chain)
-        checker.observeEntry(id, entry, chain: chain)
+        return chain
     }
 
     private mutating func apply(_ entry: Raft.Entry, checker: inout Checker) {
@@ -151,7 +185,7 @@ public struct SimHost: Sendable {
             checker.report("host", "member \(id) applied \(entry.index) outside its log \(chainBase)+\(chains.count)")
             return
         }
-        checker.observeApply(id, entry, chain: chains[offset])
+        checker.observeApply(id, term: node?.term ?? 0, entry, chain: chains[offset])
         machine.apply(entry)
     }
 

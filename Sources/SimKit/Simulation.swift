@@ -19,8 +19,6 @@ public struct Simulation {
     /// The term each member last led, to count elections.
     var ledTerm: [Raft.NodeID: Raft.Term] = [:]
     var nextNodeID: Raft.NodeID
-    /// Members removed from the cluster (kept running: they must not disturb it).
-    var retired: Set<Raft.NodeID> = []
     var nextCommand: UInt64 = 0
     var nextReadID: UInt64 = 0
     var trace: [String] = []
@@ -30,6 +28,8 @@ public struct Simulation {
         case deliver(Raft.Message)
         case syncDone(Raft.NodeID, incarnation: UInt64)
         case restart(Raft.NodeID)
+        /// A crash aimed at a moment (a leader right after its election).
+        case crash(Raft.NodeID, incarnation: UInt64)
     }
 
     struct NetworkFaults {
@@ -56,7 +56,7 @@ public struct Simulation {
         config.heartbeatIntervalTicks = options.heartbeatIntervalTicks
         config.snapshotChunkBytesMax = options.snapshotChunkBytes
         config.snapshotChunksInflightMax = 3
-        config.appendBytesMax = 256
+        config.appendBytesMax = options.appendBytesMax
         config.inflightAppendsMax = 8
         config.faultyRule = options.faultyRule
         hosts[id] = SimHost(config: config, state: state, snapshotEveryEntries: options.snapshotEveryEntries)
@@ -104,13 +104,16 @@ public struct Simulation {
         case let .syncDone(id, incarnation):
             syncing.remove(id)
             guard hosts[id]?.isUp == true, hosts[id]!.incarnation == incarnation else { return }
-            for m in hosts[id]!.completeSync() { send(m) }
+            for m in hosts[id]!.completeSync(checker: &checker) { send(m) }
             process(id)
         case .restart(let id):
             guard hosts[id]?.isUp == false else { return }
             note("restart \(id)")
             hosts[id]!.restart(checker: &checker)
             process(id)
+        case let .crash(id, incarnation):
+            guard hosts[id]?.isUp == true, hosts[id]!.incarnation == incarnation else { return }
+            Nemesis.crash(id, &self)
         }
     }
 
@@ -118,11 +121,14 @@ public struct Simulation {
     mutating func process(_ id: Raft.NodeID) {
         guard hosts[id]?.isUp == true else { return }
         let output = hosts[id]!.process(checker: &checker)
+        if options.traceAll { for line in output.written { note("\(id) \(line)") } }
         for m in output.messages { send(m) }
         for state in output.readStates { checkRead(id, state) }
         if output.needsSync && !syncing.contains(id) && hosts[id]!.beginSync() {
             syncing.insert(id)
-            events.push(.syncDone(id, incarnation: hosts[id]!.incarnation), at: now + 1 + random.below(6))
+            // Disks are mostly quick, sometimes stall for many ticks (an fsync under load).
+            let delay = random.chance(1, in: 20) ? 10 + random.below(10 * options.unitsPerTick) : 1 + random.below(6)
+            events.push(.syncDone(id, incarnation: hosts[id]!.incarnation), at: now + delay)
         }
         let node = hosts[id]!.node!
         if node.role == .leader {
@@ -130,6 +136,12 @@ public struct Simulation {
                 ledTerm[id] = node.term
                 report.leadersElected += 1
                 note("\(id) leads term \(node.term)")
+                // Sometimes the new leader dies moments after winning, with its predecessors'
+                // entries half re-replicated: the situation of the paper's Figure 8.
+                if now < UInt64(options.faultTicks) * options.unitsPerTick
+                    && random.below(100) < Nemesis.crashNewLeaderPercent {
+                    events.push(.crash(id, incarnation: hosts[id]!.incarnation), at: now + random.below(3 * options.unitsPerTick))
+                }
             }
             checker.observeLeader(id, term: node.term)
             checker.checkLeaderCompleteness(node)
@@ -166,7 +178,7 @@ public struct Simulation {
     var currentLeader: Raft.NodeID? {
         var best: (Raft.Term, Raft.NodeID)?
         for (id, host) in hosts {
-            guard let node = host.node, node.role == .leader, !retired.contains(id) else { continue }
+            guard let node = host.node, node.role == .leader else { continue }
             if best == nil || node.term > best!.0 { best = (node.term, id) }
         }
         return best?.1

@@ -17,6 +17,9 @@ public struct SimulationOptions: Sendable {
     public var snapshotEveryEntries = 30
     /// Small chunks, so snapshot transfers take several messages.
     public var snapshotChunkBytes = 128
+    /// Small appends, so a leader's backlog travels in several messages (Figure 8 needs an
+    /// older term's entries to arrive without the new leader's own).
+    public var appendBytesMax = 64
     /// Voters the membership nemesis keeps between (inclusive).
     public var votersMin = 1
     public var votersMax = 5

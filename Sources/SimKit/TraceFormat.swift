@@ -43,8 +43,9 @@ public enum TraceFormat {
                 return "\"\(text)\""
             }
             return "<\(data.count) bytes>"
-        case let .membership(change, _):
+        case let .membership(change, m):
             switch change.kind {
+            case .bootstrap: return "founders=\(m.voters.map(String.init).joined(separator: ","))"
             case .addLearner: return "+learner\(change.node)"
             case .promote: return "+voter\(change.node)"
             case .remove: return "-member\(change.node)"
