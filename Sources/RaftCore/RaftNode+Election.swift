@@ -189,6 +189,7 @@ extension RaftNode {
             progress[member] = Raft.Progress(next: log.lastIndex + 1, inflightAppendsMax: config.inflightAppendsMax,
                                              inflightBytesMax: config.inflightBytesMax, nowTick: ticks)
         }
+        followersChanged()
         leadTransferee = Raft.noNode
         uncommittedBytes = 0
         // No membership change until an entry of this term commits (the single-server fix).

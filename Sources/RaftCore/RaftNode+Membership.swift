@@ -49,9 +49,10 @@ extension RaftNode {
             progress[member] = Raft.Progress(next: log.lastIndex + 1, inflightAppendsMax: config.inflightAppendsMax,
                                              inflightBytesMax: config.inflightBytesMax, nowTick: ticks)
         }
-        for member in progress.keys where !next.contains(member) {
+        for member in peers where !next.contains(member) {
             progress[member] = nil
         }
+        followersChanged()
         if leadTransferee != Raft.noNode && !next.isVoter(leadTransferee) { leadTransferee = Raft.noNode }
     }
 }

@@ -72,7 +72,7 @@ extension RaftNode {
     /// A read-only picture of this member, for hosts, tests and operators.
     public var status: Raft.Status {
         var followers: [NodeID: Raft.Status.FollowerStatus] = [:]
-        for (peer, pr) in progress {
+        for (peer, pr) in progress {  // into a dictionary: order does not matter
             followers[peer] = .init(match: pr.match, next: pr.next, state: pr.state.rawValue,
                                     ticksSinceResponse: ticks - pr.lastResponseTick)
         }

@@ -51,7 +51,7 @@ extension RaftNode {
 
     /// Sends appends to every follower that can take more.
     mutating func broadcastAppend() {
-        for peer in progress.keys { sendAppends(to: peer, allowEmpty: true) }
+        for peer in peers { sendAppends(to: peer, allowEmpty: true) }
     }
 
     /// In replicate state, sends until the pipeline is full or the follower has everything.
@@ -95,7 +95,8 @@ extension RaftNode {
     mutating func broadcastHeartbeat() {
         readRound += 1
         readRoundPending = false
-        for (peer, pr) in progress {
+        for peer in peers {
+            let pr = progress[peer]!
             send(to: peer, .heartbeat(commit: min(pr.match, log.committed), readRound: readRound))
         }
         releaseConfirmedReads()
@@ -112,6 +113,7 @@ extension RaftNode {
             if backedOff { sendAppend(to: peer, allowEmpty: true) }
         case .accepted(let matchIndex):
             guard matchIndex <= log.lastIndex else { progress[peer] = pr; return }  // not from our log
+            let wasPaused = pr.isPaused
             let updated = pr.acknowledge(match: matchIndex)
             switch pr.state {
             case .probe where matchIndex >= pr.match:
@@ -124,11 +126,14 @@ extension RaftNode {
                 break
             }
             progress[peer] = pr
-            if updated && maybeCommit() {
+            let committed = updated && maybeCommit()
+            if committed {
                 guard role == .leader else { return }  // it removed itself and stepped down
                 broadcastPending = true  // carry the new commit index with the next Ready
             }
-            sendAppends(to: peer, allowEmpty: false)
+            // A follower that was paused may have missed a commit advance: tell it now
+            // (unless the coming broadcast will).
+            sendAppends(to: peer, allowEmpty: wasPaused && !committed)
             if peer == leadTransferee, progress[peer]?.match == log.lastIndex {
                 send(to: peer, .timeoutNow)
             }
@@ -157,12 +162,13 @@ extension RaftNode {
         releaseConfirmedReads()
     }
 
-    /// A follower in replicate state whose match has not moved for an election timeout while
-    /// entries are outstanding lost some appends (the last ones, so no later append exposes
-    /// the gap): probe again from its match.
+    /// A follower in replicate state whose match has not moved for half an election timeout
+    /// while entries are outstanding lost some appends (the last ones, so no later append
+    /// exposes the gap): probe again from its match.
     mutating func detectStalledPipelines() {
-        let window = UInt64(config.electionTimeoutTicks)
-        for (peer, pr) in progress where pr.state == .replicate && pr.match < log.lastIndex {
+        let window = UInt64(max(2 * config.heartbeatIntervalTicks, config.electionTimeoutTicks / 2))
+        for peer in peers {
+            guard let pr = progress[peer], pr.state == .replicate, pr.match < log.lastIndex else { continue }
             guard ticks - pr.lastProgressTick >= window else { continue }
             var updated = pr
             updated.becomeProbe()

@@ -46,7 +46,8 @@ extension RaftNode {
 
     /// Resends unacknowledged chunks of a transfer that made no progress for an election timeout.
     mutating func tickSnapshotTransfers() {
-        for (peer, pr) in progress where pr.state == .snapshot {
+        for peer in peers {
+            guard let pr = progress[peer], pr.state == .snapshot else { continue }
             guard var transfer = pr.snapshotTransfer else { continue }
             transfer.idleTicks += 1
             var updated = pr

@@ -48,6 +48,9 @@ public struct RaftNode: Sendable {
 
     // MARK: Leader state
     var progress: [NodeID: Raft.Progress] = [:]
+    /// The keys of `progress`, sorted (kept in step by `followersChanged`): every loop over
+    /// followers goes in this order, so output never depends on a dictionary's hash seed.
+    var peers: [NodeID] = []
     var leadTransferee: NodeID = Raft.noNode
     var transferElapsed = 0
     /// The index of the latest membership entry proposed by this leader (or the last index
@@ -245,6 +248,10 @@ public struct RaftNode: Sendable {
         resetElectionTimer()
     }
 
+    mutating func followersChanged() {
+        peers = progress.keys.sorted()
+    }
+
     /// Answers that were expected from the old leader or term will not come: fail forwarded
     /// reads (the host retries them) and drop a half-received snapshot.
     mutating func leaderOrTermChanged() {
@@ -259,6 +266,7 @@ public struct RaftNode: Sendable {
         readsAwaitingTermCommit = []
         pendingReads = []
         progress = [:]
+        followersChanged()
         leadTransferee = Raft.noNode
         broadcastPending = false
         readRoundPending = false
