@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-bench",
-            dependencies: ["RaftCore", "SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shoal-bench"),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),

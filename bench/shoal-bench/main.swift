@@ -1,1 +1,13 @@
-print("todo")
+// shoal-bench: benchmark harnesses for shoal. Each subcommand prints a table and writes JSON
+// (docs/benchmarks.md describes what each one measures and how to read it).
+import ArgumentParser
+
+/// The root command; every benchmark is a subcommand in its own file.
+struct ShoalBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shoal-bench",
+        abstract: "Benchmarks for shoal (results: a table on stdout and a JSON file).",
+        subcommands: [RaftCoreBenchmark.self])
+}
+
+ShoalBench.main()
