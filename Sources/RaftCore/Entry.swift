@@ -23,7 +23,7 @@ extension Raft {
             case command([UInt8])
             /// A membership change and the whole membership that results from it. It takes
             /// effect as soon as it is in a member's log, committed or not (Raft thesis §4.1).
-            case membership(MembershipChange, Membership)
+            indirect case membership(MembershipChange, Membership)
         }
 
         /// Fixed per-entry overhead counted against byte budgets, in bytes (term, index, framing).

@@ -101,6 +101,7 @@ extension RaftNode {
             // The follower lost what it had assembled (it restarted): start over from its position.
             transfer.ackedBytes = response.receivedBytes
             transfer.sentBytes = response.receivedBytes
+            transfer.rewoundTo = response.receivedBytes  // answers to older chunks must not rewind again
             transfer.lastChunkSent = false
         } else if transfer.sentBytes > transfer.ackedBytes && transfer.rewoundTo != transfer.ackedBytes {
             // The same position again while more was sent: a chunk was lost. Resend from
