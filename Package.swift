@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "SimKit", targets: ["SimKit"]),
         .executable(name: "shoal-sim", targets: ["shoal-sim"]),
         .executable(name: "shoal-bench", targets: ["shoal-bench"]),
@@ -27,8 +28,14 @@ let package = Package(
         // The consensus algorithm as a pure value: no Foundation, no I/O, no clock.
         .target(name: "RaftCore"),
 
+        // CRC-32C for WAL records and snapshots (SSE4.2 when the CPU has it).
+        .target(name: "CRC32C"),
+
+        // Durable Raft storage: segmented WAL with group commit, lz4 snapshots, recovery.
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4", "CRC32C"]),
+
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
-        .target(name: "SimKit", dependencies: ["RaftCore"]),
+        .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
 
         .executableTarget(
             name: "shoal-sim",
@@ -39,6 +46,7 @@ let package = Package(
             path: "bench/shoal-bench"),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
+        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],
             resources: [.copy("testdata")]),
