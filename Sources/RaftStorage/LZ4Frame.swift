@@ -19,9 +19,9 @@ private func lz4Checked(_ call: String, _ code: Int) throws(LZ4FrameError) -> In
     throw LZ4FrameError(call: call, reason: String(cString: LZ4F_getErrorName(code)))
 }
 
-/// Streams bytes into one lz4 frame (linked blocks, content checksum on, so `lz4 -d` verifies
-/// the data it restores too). Each call returns a view of the encoder's own output buffer,
-/// valid until the next call; write it out before calling again.
+/// Streams bytes into one lz4 frame (linked 256 KiB blocks, block and content checksums on,
+/// so `lz4 -d` verifies the data it restores too). Each call returns a view of the encoder's
+/// own output buffer, valid until the next call; write it out before calling again.
 final class LZ4FrameEncoder {
     /// The most input one `update` accepts, in bytes; the output buffer is sized for it.
     let inputBytesMax: Int
@@ -39,6 +39,9 @@ final class LZ4FrameEncoder {
         prefs.frameInfo.blockSizeID = LZ4F_max256KB
         prefs.frameInfo.blockMode = LZ4F_blockLinked
         prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        // A checksum per block as well: a flipped byte is reported at its block, before the
+        // block's garbage reaches a consumer, not only by the content checksum at the end.
+        prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
         prefs.compressionLevel = compressionLevel
         preferences = prefs
         var created: OpaquePointer?
@@ -97,11 +100,14 @@ final class LZ4FrameDecoder {
     private let output: UnsafeMutableRawBufferPointer
 
     /// What one `step` did: input bytes used, bytes produced (a view valid until the next
-    /// call), and whether the frame's end mark and checksum have been read and verified.
+    /// call), whether the frame's end mark and checksum have been read and verified, and how
+    /// many input bytes liblz4 wants next (the rest of the current block and the next block's
+    /// header; feeding exactly that decodes one block per step and spares a copy).
     struct Step {
         var consumed: Int
         var output: UnsafeRawBufferPointer
         var frameEnded: Bool
+        var nextInputHint: Int
     }
 
     init(outputBytesMax: Int) {
@@ -131,6 +137,6 @@ final class LZ4FrameDecoder {
             LZ4F_decompress(context, output.baseAddress, &producedBytes, source, &sourceBytes, nil))
         return Step(consumed: sourceBytes,
                     output: UnsafeRawBufferPointer(start: output.baseAddress, count: producedBytes),
-                    frameEnded: hint == 0)
+                    frameEnded: hint == 0, nextInputHint: hint)
     }
 }
