@@ -86,6 +86,9 @@ extension RaftNode {
         var granted = 0
         var rejected = 0
         for voter in membership.voters {
+            // A candidate's own vote counts once it is durable: a member that crashed before
+            // persisting it could otherwise lead the term and, restarted, vote for another.
+            if voter == id && role == .candidate && persistedTerm < term { continue }
             switch votes[voter] {
             case true?: granted += 1
             case false?: rejected += 1

@@ -66,6 +66,7 @@ extension RaftNode {
         if let last = ack.lastIndex, log.matchTerm(last, ack.lastTerm) {
             log.stable = max(log.stable, last)
         }
+        if role == .candidate && electionOutcome() == .won { becomeLeader() }  // its own vote is now durable
         if role == .leader && maybeCommit() && role == .leader { broadcastPending = true }
     }
 

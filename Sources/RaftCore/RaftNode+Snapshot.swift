@@ -2,6 +2,13 @@
 // bounded chunks with a bounded window in flight (Raft §7).
 
 extension RaftNode {
+    /// What a snapshot taken at `index` must record (term and membership there; `sizeBytes`
+    /// is left 0 for the host to fill). Nil unless `snapshotIndex <= index <= applied`.
+    public func snapshotMeta(at index: Index) -> Raft.SnapshotMeta? {
+        guard index >= log.snapshotIndex, index <= log.applied, let term = log.term(at: index) else { return nil }
+        return Raft.SnapshotMeta(index: index, term: term, membership: membership(at: index), sizeBytes: 0)
+    }
+
     /// Tells the core that the host saved a snapshot of its state machine as of `index`
     /// (at most the last applied index), `sizeBytes` long. The log up to `index` is dropped;
     /// followers that need older entries will be sent this snapshot. Returns its metadata,

@@ -52,6 +52,14 @@ public protocol DirectoryLock: AnyObject {
     func unlock()
 }
 
+/// Creates `path` if it is missing and syncs its parent, so the new directory survives a
+/// crash (a directory entry is durable only once its parent is synced).
+func makeDurableDirectory(_ path: String, fileSystem: any FileSystem) throws(StorageError) {
+    guard !fileSystem.exists(path) else { return }
+    try fileSystem.makeDirectory(path)
+    try fileSystem.syncDirectory(parentDirectory(of: path))
+}
+
 /// Joins path components with `/`.
 public func joinPath(_ directory: String, _ name: String) -> String {
     directory.hasSuffix("/") ? directory + name : directory + "/" + name

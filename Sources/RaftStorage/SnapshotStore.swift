@@ -48,10 +48,7 @@ public final class SnapshotStore {
         self.fileSystem = fileSystem
         self.directory = directory
         self.compressionLevel = compressionLevel
-        if !fileSystem.exists(directory) {
-            try fileSystem.makeDirectory(directory)
-            try fileSystem.syncDirectory(parentDirectory(of: directory))
-        }
+        try makeDurableDirectory(directory, fileSystem: fileSystem)
     }
 
     /// The path of the snapshot called `name`.

@@ -30,7 +30,7 @@ public final class WriteAheadLog {
     public static func open(directory: String, fileSystem: any FileSystem,
                             segmentBytes: Int = segmentBytesDefault) throws(StorageError) -> (WriteAheadLog, WALContents) {
         precondition(segmentBytes >= 4096, "segments must hold at least a page")
-        try fileSystem.makeDirectory(directory)
+        try makeDurableDirectory(directory, fileSystem: fileSystem)
         for name in try fileSystem.list(directory) where name.hasPrefix("wal-") && name.hasSuffix(".tmp") {
             try fileSystem.remove(joinPath(directory, name))  // a segment whose creation was interrupted
         }
@@ -177,9 +177,11 @@ public final class WriteAheadLog {
         try file.preallocate(size: segmentBytes)
         try file.write(WALFormat.encodeHeader(sequence: sequence), at: 0)
         try file.sync()
+        file.close()
         try fileSystem.rename(temporary, to: path)
         try fileSystem.syncDirectory(directory)
-        return (file, SegmentInfo(sequence: sequence, path: path, end: WALFormat.headerBytes, maxIndex: 0))
+        let renamed = try fileSystem.open(path, create: false)  // so errors name the real file
+        return (renamed, SegmentInfo(sequence: sequence, path: path, end: WALFormat.headerBytes, maxIndex: 0))
     }
 
     /// Zeroes a torn tail so that later frames are never followed by its debris.

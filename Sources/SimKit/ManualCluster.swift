@@ -3,7 +3,7 @@ import RaftCore
 /// A cluster stepped by hand, for unit tests and scenario scripts: nothing happens unless a
 /// test asks. Disks are instant (each Ready is synced when processed, unless a member's disk
 /// is `stalled`); messages wait in one queue until delivered or dropped; links can be cut.
-public struct ManualCluster: Sendable {
+public struct ManualCluster {
     public private(set) var hosts: [Raft.NodeID: SimHost] = [:]
     public var checker = Checker()
     /// Messages sent and not yet delivered, in send order.
@@ -39,7 +39,7 @@ public struct ManualCluster: Sendable {
         var config = Raft.Config(id: id, randomSeed: id &* 7919)
         config.electionTimeoutTicks = 10
         configure(&config)
-        hosts[id] = SimHost(config: config, state: state, snapshotEveryEntries: snapshotEveryEntries)
+        hosts[id] = SimHost(config: config, initial: state, snapshotEveryEntries: snapshotEveryEntries)
     }
 
     public func node(_ id: Raft.NodeID) -> RaftNode {
@@ -156,9 +156,10 @@ public struct ManualCluster: Sendable {
 
     public mutating func heal() { cutLinks = [] }
 
-    /// Crashes a member; unsynced writes are lost except the first `survivingWrites`.
-    public mutating func crash(_ id: Raft.NodeID, survivingWrites: Int = 0) {
-        hosts[id]?.crash(survivingWrites: survivingWrites, checker: &checker)
+    /// Crashes a member. Unsynced writes are all lost, or with `keepSomeUnsynced` a random
+    /// prefix of them (seeded by the member's id) reaches the disk, the last possibly torn.
+    public mutating func crash(_ id: Raft.NodeID, keepSomeUnsynced: Bool = false) {
+        hosts[id]?.crash(losingAllUnsynced: !keepSomeUnsynced)
         inFlight.removeAll { $0.to == id }
         log.append("\(id) crashed")
     }

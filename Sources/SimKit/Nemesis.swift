@@ -81,14 +81,17 @@ enum Nemesis {
         crash(id, &sim)
     }
 
-    /// Crashes `id` (a random prefix of its unsynced writes survives) and schedules its restart.
+    /// Crashes `id` (a random prefix of its unsynced writes may survive, the last torn) and
+    /// schedules its restart.
     static func crash(_ id: Raft.NodeID, _ sim: inout Simulation) {
-        let unsynced = sim.hosts[id]!.storage.unsyncedWriteCount
-        let surviving = Int(sim.random.below(UInt64(unsynced) + 1))
-        sim.note("crash \(id) (\(surviving) of \(unsynced) unsynced writes survive)")
-        sim.hosts[id]!.crash(survivingWrites: surviving, checker: &sim.checker)
+        sim.note("crash \(id)")
+        sim.hosts[id]!.crash()
         sim.syncing.remove(id)
         sim.report.crashes += 1
+        scheduleRestart(id, &sim)
+    }
+
+    static func scheduleRestart(_ id: Raft.NodeID, _ sim: inout Simulation) {
         let downUnits = (1 + sim.random.below(downTicksMax)) * sim.options.unitsPerTick
         sim.events.push(.restart(id), at: sim.now + downUnits)
     }

@@ -47,7 +47,8 @@ import RaftCore
 //   isolate 3                 cut every link to and from 3
 //   cut 1->2 | cut 1<->2      cut one direction, or both
 //   heal                      restore every link
-//   crash 2 [survive=0]       crash 2: unsynced writes are lost except the first `survive`
+//   crash 2 [survive=0]       crash 2: unsynced writes are all lost; survive=1 lets a random
+//                             prefix of them reach the disk (the last possibly torn)
 //   restart 2                 restart 2 from its disk
 //   stall-disk 1              1's disk stops syncing: messages that promise durability wait
 //   sync-disk 1               sync 1's disk and release what waited

@@ -314,7 +314,7 @@ extension ScenarioRunner {
             let survive = try args.int("survive", default: 0)
             try args.finish(maxPositional: 1)
             try requireMember(id, args)
-            cluster!.crash(id, survivingWrites: survive)
+            cluster!.crash(id, keepSomeUnsynced: survive > 0)
             noteEvents()
         } else {
             try args.finish(maxPositional: 1)
@@ -364,8 +364,8 @@ extension ScenarioRunner {
                 entries = node.entries(from: status.snapshotIndex + 1, through: status.lastIndex)
             } else {
                 output.append("(down: its durable log)")
-                snapshot = (host.storage.snapshot.meta.index, host.storage.snapshot.meta.term)
-                entries = host.storage.entries
+                snapshot = (0, 0)
+                entries = host.durableLog() ?? []
             }
             if snapshot.index > 0 { output.append("snapshot \(snapshot.index)/\(snapshot.term)") }
             output += entries.map(TraceFormat.entry)

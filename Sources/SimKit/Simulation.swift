@@ -1,4 +1,5 @@
 import RaftCore
+import RaftStorage
 
 /// A seeded, deterministic simulation of a whole cluster in one process: virtual time, a
 /// network that drops, duplicates, delays and reorders, partitions, crashes that lose
@@ -59,7 +60,10 @@ public struct Simulation {
         config.appendBytesMax = options.appendBytesMax
         config.inflightAppendsMax = 8
         config.faultyRule = options.faultyRule
-        hosts[id] = SimHost(config: config, state: state, snapshotEveryEntries: options.snapshotEveryEntries)
+        var disk = FaultyFileSystem.Options()
+        disk.syncFailuresPerMillion = options.syncFailuresPerMillion
+        hosts[id] = SimHost(config: config, initial: state, snapshotEveryEntries: options.snapshotEveryEntries,
+                            diskOptions: disk)
         tickOffset[id] = random.below(options.unitsPerTick)
     }
 
@@ -104,12 +108,21 @@ public struct Simulation {
         case let .syncDone(id, incarnation):
             syncing.remove(id)
             guard hosts[id]?.isUp == true, hosts[id]!.incarnation == incarnation else { return }
-            for m in hosts[id]!.completeSync(checker: &checker) { send(m) }
-            process(id)
+            switch hosts[id]!.completeSync(checker: &checker) {
+            case .success(let released):
+                for m in released { send(m) }
+                process(id)
+            case .failure(let error):
+                storageFailed(id, error)
+            }
         case .restart(let id):
             guard hosts[id]?.isUp == false else { return }
             note("restart \(id)")
-            hosts[id]!.restart(checker: &checker)
+            if let error = hosts[id]!.restart(checker: &checker) {
+                note("\(id) failed to start: \(error)")
+                Nemesis.scheduleRestart(id, &self)
+                return
+            }
             process(id)
         case let .crash(id, incarnation):
             guard hosts[id]?.isUp == true, hosts[id]!.incarnation == incarnation else { return }
@@ -121,16 +134,21 @@ public struct Simulation {
     mutating func process(_ id: Raft.NodeID) {
         guard hosts[id]?.isUp == true else { return }
         let output = hosts[id]!.process(checker: &checker)
+        if let failure = output.failure {
+            storageFailed(id, failure)
+            return
+        }
         if options.traceAll { for line in output.written { note("\(id) \(line)") } }
         for m in output.messages { send(m) }
         for state in output.readStates { checkRead(id, state) }
-        if output.needsSync && !syncing.contains(id) && hosts[id]!.beginSync() {
-            syncing.insert(id)
-            // Disks are mostly quick, sometimes stall for many ticks (an fsync under load).
-            let delay = random.chance(1, in: 20) ? 10 + random.below(10 * options.unitsPerTick) : 1 + random.below(6)
-            events.push(.syncDone(id, incarnation: hosts[id]!.incarnation), at: now + delay)
+        if output.needsSync && !syncing.contains(id) {
+            switch hosts[id]!.beginSync(checker: &checker) {
+            case .success(false): break
+            case .success(true): scheduleSyncCompletion(id)
+            case .failure(let error): return storageFailed(id, error)
+            }
         }
-        let node = hosts[id]!.node!
+        guard let node = hosts[id]!.node else { return }
         if node.role == .leader {
             if ledTerm[id] != node.term {
                 ledTerm[id] = node.term
@@ -146,6 +164,22 @@ public struct Simulation {
             checker.observeLeader(id, term: node.term)
             checker.checkLeaderCompleteness(node)
         }
+    }
+
+    mutating func scheduleSyncCompletion(_ id: Raft.NodeID) {
+        syncing.insert(id)
+        // Disks are mostly quick, sometimes stall for many ticks (an fsync under load).
+        let delay = random.chance(1, in: 20) ? 10 + random.below(10 * options.unitsPerTick) : 1 + random.below(6)
+        events.push(.syncDone(id, incarnation: hosts[id]!.incarnation), at: now + delay)
+    }
+
+    /// A member whose storage failed has stopped (as a real one exits); it is restarted
+    /// later, recovering from what its disk holds.
+    mutating func storageFailed(_ id: Raft.NodeID, _ error: StorageError) {
+        note("\(id) stopped: \(error)")
+        syncing.remove(id)
+        report.storageFailures += 1
+        Nemesis.scheduleRestart(id, &self)
     }
 
     mutating func send(_ m: Raft.Message) {
@@ -187,8 +221,9 @@ public struct Simulation {
     // MARK: - Healing and liveness
 
     mutating func healEverything() {
-        note("heal: network whole, crashed members restarted")
+        note("heal: network whole, disks healthy, crashed members restarted")
         network = NetworkFaults()
+        for id in hosts.keys.sorted() { hosts[id]!.disk.options.syncFailuresPerMillion = 0 }
         for id in hosts.keys.sorted() where !hosts[id]!.isUp {
             events.removeAll { if case .restart(id) = $0 { return true } else { return false } }
             hosts[id]!.restart(checker: &checker)

@@ -20,6 +20,8 @@ public struct SimulationOptions: Sendable {
     /// Small appends, so a leader's backlog travels in several messages (Figure 8 needs an
     /// older term's entries to arrive without the new leader's own).
     public var appendBytesMax = 64
+    /// Disk syncs that fail, per million (each failure stops the member until a restart).
+    public var syncFailuresPerMillion: UInt64 = 3000
     /// Voters the membership nemesis keeps between (inclusive).
     public var votersMin = 1
     public var votersMax = 5
@@ -48,6 +50,7 @@ public struct SimulationReport: Sendable {
     public var transfers: Int
     public var readsServed: Int
     public var messagesDelivered: Int
+    public var storageFailures: Int = 0
 
     public var passed: Bool { violations.isEmpty }
 }

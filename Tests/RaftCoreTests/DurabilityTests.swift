@@ -104,10 +104,14 @@ final class DurabilityTests: XCTestCase {
     func testSingleVoterCommitsOnlyWhenDurable() throws {
         var node = try makeNode(1, voters: [1])
         node.campaign()
+        XCTAssertEqual(node.status.role, .candidate, "its own vote counts once durable")
+        let vote = node.ready()
+        XCTAssertEqual(vote.hardState, Raft.HardState(term: 2, vote: 1, commit: 1))
+        node.advance(vote.ack)
         XCTAssertEqual(node.status.role, .leader)
         let first = node.ready()
         XCTAssertEqual(first.entries, [entry(2, 2)])
-        XCTAssertEqual(first.committedEntries.map(\.index), [1], "the founders' entry")
+        XCTAssertEqual(vote.committedEntries.map(\.index), [1], "the founders' entry")
         XCTAssertEqual(node.status.commit, 1)
         node.advance(first.ack)
         XCTAssertEqual(node.status.commit, 2)
@@ -125,9 +129,10 @@ final class DurabilityTests: XCTestCase {
     func testCommittedEntriesHandedOutInBatchesBoundedByApplyBytes() throws {
         var node = try makeNode(1, voters: [1]) { $0.applyBytesMax = 1 }
         node.campaign()
-        node.advance(node.ready().ack)
+        node.advance(node.ready().ack)  // the vote is durable: it leads
+        node.advance(node.ready().ack)  // its no-op is durable
         try node.propose(batch: [cmd("a"), cmd("b"), cmd("c")])
-        node.advance(node.ready().ack)  // hands out entry 2
+        node.advance(node.ready().ack)  // hands out entry 2 (the no-op)
         var batches: [[Raft.Index]] = []
         while node.hasReady {
             let ready = node.ready()
@@ -200,6 +205,7 @@ final class DurabilityTests: XCTestCase {
         cluster.crash(2)
         cluster.stalledDisks = []
         cluster.restart(2)
+        XCTAssertEqual(cluster.checker.violations, [])
         XCTAssertEqual(cluster.status(2).lastIndex, 3, "the unsynced entry is gone")
         XCTAssertEqual(cluster.hosts[2]!.machine.commands, [cmd("a")], "the acknowledged one is not")
 

@@ -6,10 +6,10 @@ import XCTest
 /// and restarting transfers (Raft §7).
 final class SnapshotTests: XCTestCase {
     /// Three voters snapshotting every 5 entries; 3 was cut off while entries 3...12 committed,
-    /// and the leader's log now starts after its snapshot at 12 (76 bytes: 16 + 10 × 6).
+    /// and the leader's log now starts after its snapshot at 12 (an lz4 snapshot file of 166 bytes).
     func laggingCluster(configure: @escaping @Sendable (inout Raft.Config) -> Void = { _ in }) throws -> ManualCluster {
         var cluster = ManualCluster(voters: [1, 2, 3], snapshotEveryEntries: 5) { config in
-            config.snapshotChunkBytesMax = 16
+            config.snapshotChunkBytesMax = 40
             configure(&config)
         }
         cluster.elect(1)
@@ -41,14 +41,14 @@ final class SnapshotTests: XCTestCase {
 
     func testLaggingFollowerGetsSnapshotInChunks() throws {
         var cluster = try laggingCluster()
-        XCTAssertEqual(cluster.hosts[1]!.storage.snapshot.data.count, 76)
+        XCTAssertGreaterThan(cluster.hosts[1]!.newestSnapshotBytes, 0)
         XCTAssertLessThanOrEqual(startTransfer(&cluster), 10, "found within an election timeout")
         XCTAssertEqual(trace(cluster.inFlight.filter { $0.to == 3 && $0.chunkRange != nil }).first,
-                       "1->3 Snap index=12 term=2 bytes=0+16/76 term=2")
+                       "1->3 Snap index=12 term=2 bytes=0+40/166 term=2")
 
         let delivered = cluster.stabilize()
-        XCTAssertEqual(chunks(delivered), ["0+16", "16+16", "32+16", "48+16", "64+12"])
-        XCTAssertTrue(trace(delivered).contains("3->1 SnapResp index=12 received=76 match=12 term=2"))
+        XCTAssertEqual(chunks(delivered), ["0+40", "40+40", "80+40", "120+40", "160+6"])
+        XCTAssertTrue(trace(delivered).contains("3->1 SnapResp index=12 received=166 match=12 term=2"))
         XCTAssertEqual(cluster.status(3).snapshotIndex, 12)
         XCTAssertEqual(cluster.status(3).commit, 12)
         XCTAssertEqual(cluster.hosts[3]!.machine, cluster.hosts[1]!.machine)
@@ -66,12 +66,12 @@ final class SnapshotTests: XCTestCase {
     func testSnapshotChunksInFlightBoundedByWindow() throws {
         var cluster = try laggingCluster { $0.snapshotChunksInflightMax = 2 }
         startTransfer(&cluster)
-        XCTAssertEqual(chunks(cluster.inFlight), ["0+16", "16+16"], "a window of two chunks")
+        XCTAssertEqual(chunks(cluster.inFlight), ["0+40", "40+40"], "a window of two chunks")
 
         // Each acknowledged chunk lets one more go.
-        cluster.deliver(where: { $0.to == 3 && $0.chunkRange == "0+16" })
+        cluster.deliver(where: { $0.to == 3 && $0.chunkRange == "0+40" })
         cluster.deliver(where: { $0.from == 3 })
-        XCTAssertEqual(chunks(cluster.inFlight), ["16+16", "32+16"])
+        XCTAssertEqual(chunks(cluster.inFlight), ["40+40", "80+40"])
         cluster.stabilize()
         XCTAssertEqual(cluster.status(3).snapshotIndex, 12)
         XCTAssertEqual(cluster.checker.violations, [])
@@ -80,14 +80,14 @@ final class SnapshotTests: XCTestCase {
     func testSnapshotTransferResumesAfterLostChunk() throws {
         var cluster = try laggingCluster()
         startTransfer(&cluster)
-        XCTAssertEqual(chunks(cluster.inFlight), ["0+16", "16+16", "32+16", "48+16"])
-        XCTAssertEqual(cluster.drop(where: { $0.chunkRange == "16+16" }).count, 1)
+        XCTAssertEqual(chunks(cluster.inFlight), ["0+40", "40+40", "80+40", "120+40"])
+        XCTAssertEqual(cluster.drop(where: { $0.chunkRange == "40+40" }).count, 1)
 
-        // 3 keeps the first 16 bytes and answers the chunks after the gap with its position;
-        // the leader resends from byte 16 (not 0), without waiting for a timeout.
+        // 3 keeps the first 40 bytes and answers the chunks after the gap with its position;
+        // the leader resends from byte 40 (not 0), without waiting for a timeout.
         let delivered = cluster.stabilize()
-        XCTAssertTrue(trace(delivered).contains("3->1 SnapResp index=12 received=16 term=2"))
-        XCTAssertEqual(chunks(delivered), ["0+16", "32+16", "48+16", "64+12", "16+16", "32+16", "48+16", "64+12"])
+        XCTAssertTrue(trace(delivered).contains("3->1 SnapResp index=12 received=40 term=2"))
+        XCTAssertEqual(chunks(delivered), ["0+40", "80+40", "120+40", "160+6", "40+40", "80+40", "120+40", "160+6"])
         XCTAssertEqual(cluster.status(3).snapshotIndex, 12)
         XCTAssertEqual(cluster.hosts[3]!.machine, cluster.hosts[1]!.machine)
         XCTAssertEqual(cluster.checker.violations, [])
@@ -96,7 +96,7 @@ final class SnapshotTests: XCTestCase {
     func testLostLastChunkIsResentAfterElectionTimeout() throws {
         var cluster = try laggingCluster()
         startTransfer(&cluster)
-        cluster.stabilize(losing: { $0.chunkRange == "64+12" })
+        cluster.stabilize(losing: { $0.chunkRange == "160+6" })
         XCTAssertEqual(cluster.status(3).snapshotIndex, 0, "the last chunk was lost")
 
         var resent: [String] = []
@@ -104,7 +104,7 @@ final class SnapshotTests: XCTestCase {
             cluster.tick(1)
             resent += chunks(cluster.stabilize())
         }
-        XCTAssertEqual(resent, ["64+12"], "only what was not acknowledged")
+        XCTAssertEqual(resent, ["160+6"], "only what was not acknowledged")
         XCTAssertEqual(cluster.status(3).snapshotIndex, 12)
         XCTAssertEqual(cluster.checker.violations, [])
     }
@@ -112,8 +112,8 @@ final class SnapshotTests: XCTestCase {
     func testSnapshotTransferStartsOverWhenFollowerLosesWhatItAssembled() throws {
         var cluster = try laggingCluster()
         startTransfer(&cluster)
-        cluster.deliver(where: { $0.chunkRange == "0+16" || $0.chunkRange == "16+16" })
-        cluster.deliver(where: { $0.from == 3 })  // the leader now knows 32 bytes arrived
+        cluster.deliver(where: { $0.chunkRange == "0+40" || $0.chunkRange == "40+40" })
+        cluster.deliver(where: { $0.from == 3 })  // the leader now knows 80 bytes arrived
         cluster.crash(3)  // the partial snapshot lived only in memory
         cluster.restart(3)
 
@@ -125,12 +125,12 @@ final class SnapshotTests: XCTestCase {
             sent += chunks(delivered)
             answers += trace(delivered.filter { $0.from == 3 && !$0.isHeartbeatResponse })
         }
-        XCTAssertEqual(sent.first, "32+16", "first the leader resumes where it believes 3 is")
+        XCTAssertEqual(sent.first, "80+40", "first the leader resumes where it believes 3 is")
         XCTAssertEqual(answers.first, "3->1 SnapResp index=12 received=0 term=2")
         // Then from the byte 3 reports. (Its answers to the other stale chunks make the leader
         // send the first window twice: wasteful, not wrong.)
-        XCTAssertEqual(Array(sent.drop(while: { $0 != "0+16" }).prefix(4)), ["0+16", "16+16", "32+16", "48+16"])
-        XCTAssertTrue(sent.contains("64+12"))
+        XCTAssertEqual(Array(sent.drop(while: { $0 != "0+40" }).prefix(4)), ["0+40", "40+40", "80+40", "120+40"])
+        XCTAssertTrue(sent.contains("160+6"))
         XCTAssertEqual(cluster.status(3).snapshotIndex, 12)
         XCTAssertEqual(cluster.checker.violations, [])
     }
@@ -163,7 +163,8 @@ final class SnapshotTests: XCTestCase {
     func testCompactionDropsEntriesButKeepsSnapshotPoint() throws {
         var node = try makeNode(1, voters: [1])
         node.campaign()
-        node.advance(node.ready().ack)
+        node.advance(node.ready().ack)  // the vote is durable: it leads
+        node.advance(node.ready().ack)  // its no-op is durable
         _ = try node.propose(batch: (3...7).map { cmd("e\($0)") })
         node.advance(node.ready().ack)
         XCTAssertEqual(node.ready().committedEntries.map(\.index), [3, 4, 5, 6, 7])
