@@ -34,6 +34,9 @@ let package = Package(
         // Durable Raft storage: segmented WAL with group commit, lz4 snapshots, recovery.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4", "CRC32C"]),
 
+        // JSON values, parsing and printing without Foundation (the pure Store speaks JSON).
+        .target(name: "JSON"),
+
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
 
@@ -42,11 +45,12 @@ let package = Package(
             dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-bench",
-            dependencies: ["RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RaftCore", "RaftStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shoal-bench"),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],
             resources: [.copy("testdata")]),
