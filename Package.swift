@@ -22,6 +22,9 @@ let package = Package(
             name: "CLibUV", path: "Sources/CLibUV", pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
         .systemLibrary(
+            name: "CHTTPParser", path: "Sources/CHTTPParser",
+            providers: [.apt(["libhttp-parser-dev"]), .brew(["http-parser"])]),
+        .systemLibrary(
             name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
 
@@ -33,6 +36,9 @@ let package = Package(
 
         // Durable Raft storage: segmented WAL with group commit, lz4 snapshots, recovery.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4", "CRC32C"]),
+
+        // HTTP/1.1 API: request parsing (libhttp-parser), routes, the CLI's client.
+        .target(name: "API", dependencies: ["CHTTPParser", "JSON"]),
 
         // JSON values, parsing and printing without Foundation (the pure Store speaks JSON).
         .target(name: "JSON"),
@@ -51,6 +57,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "APITests", dependencies: ["API", "JSON"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],
             resources: [.copy("testdata")]),

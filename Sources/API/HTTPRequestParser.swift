@@ -1,0 +1,189 @@
+import CHTTPParser
+
+/// Incremental HTTP/1.1 request parsing with Debian's libhttp-parser. Feed it the bytes of
+/// one connection as they arrive; it yields complete requests, or an error status for input
+/// that is malformed or exceeds a bound. Nothing a client sends can make it crash or grow
+/// without limit.
+public final class HTTPRequestParser {
+    /// Bounds on one request (each named with its unit).
+    public struct Limits: Sendable {
+        /// Request line plus headers, in bytes.
+        public var headerBytesMax = 64 << 10
+        /// Number of header fields.
+        public var headerCountMax = 100
+        /// Body, in bytes.
+        public var bodyBytesMax = 8 << 20
+
+        public init() {}
+    }
+
+    /// Why parsing stopped: the status to answer with before closing the connection.
+    public struct Failure: Error, Equatable, Sendable {
+        public var status: Int
+        public var reason: String
+    }
+
+    private var parser = http_parser()
+    private var settings = http_parser_settings()
+    private let limits: Limits
+    private var url: [UInt8] = []
+    private var headerName: [UInt8] = []
+    private var headerValue: [UInt8] = []
+    private var lastWasValue = false
+    private var headers: [(name: String, value: String)] = []
+    private var body: [UInt8] = []
+    private var headerBytes = 0
+    private var failure: Failure?
+    private var completed: [HTTPRequest] = []
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+        http_parser_init(&parser, HTTP_REQUEST)
+        http_parser_settings_init(&settings)
+        settings.on_url = { p, at, length in
+            HTTPRequestParser.from(p).append(&HTTPRequestParser.from(p).url, at, length, countAsHeader: true)
+        }
+        settings.on_header_field = { p, at, length in
+            let me = HTTPRequestParser.from(p)
+            if me.lastWasValue { if let code = me.finishHeader() { return code } }
+            me.lastWasValue = false
+            return me.append(&me.headerName, at, length, countAsHeader: true)
+        }
+        settings.on_header_value = { p, at, length in
+            let me = HTTPRequestParser.from(p)
+            me.lastWasValue = true
+            return me.append(&me.headerValue, at, length, countAsHeader: true)
+        }
+        settings.on_headers_complete = { p in
+            let me = HTTPRequestParser.from(p)
+            if me.lastWasValue { if let code = me.finishHeader() { return code } }
+            me.lastWasValue = false
+            if let length = p?.pointee.content_length, length != UInt64.max, length > UInt64(me.limits.bodyBytesMax) {
+                me.failure = Failure(status: 413, reason: "request body exceeds \(me.limits.bodyBytesMax) bytes")
+                return -1  // (1 and 2 mean "no body" to this callback, not "error")
+            }
+            return 0
+        }
+        settings.on_body = { p, at, length in
+            HTTPRequestParser.from(p).append(&HTTPRequestParser.from(p).body, at, length, countAsHeader: false)
+        }
+        settings.on_message_complete = { p in
+            HTTPRequestParser.from(p).finishMessage(p!)
+            return 0
+        }
+    }
+
+    /// Feeds bytes; returns the requests completed by them. After a failure, every call
+    /// throws it again (the connection must answer and close).
+    public func feed(_ bytes: [UInt8]) throws(Failure) -> [HTTPRequest] {
+        if let failure { throw failure }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        shoal_http_set_context(&parser, context)
+        let consumed = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
+                http_parser_execute(&parser, &settings, chars, buffer.count)
+            }
+        }
+        if failure == nil {
+            let code = shoal_http_errno(&parser)
+            if code != 0 || consumed != bytes.count {
+                let name = http_errno_name(http_errno(rawValue: code)).map { String(cString: $0) } ?? "parse error"
+                failure = Failure(status: 400, reason: "malformed HTTP request (\(name))")
+            } else if shoal_http_is_upgrade(&parser) != 0 {
+                failure = Failure(status: 400, reason: "protocol upgrades are not supported")
+            }
+        }
+        let done = completed
+        completed = []
+        if let failure, done.isEmpty { throw failure }
+        return done
+    }
+
+    private static func from(_ p: UnsafeMutablePointer<http_parser>?) -> HTTPRequestParser {
+        Unmanaged<HTTPRequestParser>.fromOpaque(shoal_http_context(p!)!).takeUnretainedValue()
+    }
+
+    private func append(_ target: inout [UInt8], _ at: UnsafePointer<CChar>?, _ length: Int, countAsHeader: Bool) -> Int32 {
+        if countAsHeader {
+            headerBytes += length
+            if headerBytes > limits.headerBytesMax {
+                failure = Failure(status: 431, reason: "request headers exceed \(limits.headerBytesMax) bytes")
+                return 1
+            }
+        } else if target.count + length > limits.bodyBytesMax {
+            failure = Failure(status: 413, reason: "request body exceeds \(limits.bodyBytesMax) bytes")
+            return 1
+        }
+        guard let at, length > 0 else { return 0 }
+        at.withMemoryRebound(to: UInt8.self, capacity: length) { target.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        return 0
+    }
+
+    private func finishHeader() -> Int32? {
+        if headers.count >= limits.headerCountMax {
+            failure = Failure(status: 431, reason: "more than \(limits.headerCountMax) header fields")
+            return 1
+        }
+        headers.append((String(decoding: headerName, as: UTF8.self).lowercased(), String(decoding: headerValue, as: UTF8.self)))
+        headerName = []
+        headerValue = []
+        return nil
+    }
+
+    private func finishMessage(_ p: UnsafeMutablePointer<http_parser>) {
+        let method = String(cString: http_method_str(http_method(rawValue: shoal_http_method(p))))
+        let target = String(decoding: url, as: UTF8.self)
+        let (path, query) = splitTarget(target)
+        completed.append(HTTPRequest(method: method, path: path, query: query, headers: headers, body: body,
+                                     keepAlive: http_should_keep_alive(p) != 0))
+        url = []
+        headers = []
+        body = []
+        headerBytes = 0
+        lastWasValue = false
+    }
+}
+
+/// Splits a request target into its percent-decoded path and query parameters.
+func splitTarget(_ target: String) -> (String, [String: String]) {
+    let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+    let path = percentDecode(String(parts[0]), plusIsSpace: false) ?? String(parts[0])
+    var query: [String: String] = [:]
+    if parts.count == 2 {
+        for pair in parts[1].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = percentDecode(String(kv[0]), plusIsSpace: true) ?? String(kv[0])
+            let value = kv.count == 2 ? (percentDecode(String(kv[1]), plusIsSpace: true) ?? String(kv[1])) : ""
+            query[key] = value
+        }
+    }
+    return (path, query)
+}
+
+/// Decodes %XX escapes (and `+` as space in queries); nil if an escape is malformed.
+func percentDecode(_ text: String, plusIsSpace: Bool) -> String? {
+    var out: [UInt8] = []
+    let bytes = Array(text.utf8)
+    var i = 0
+    while i < bytes.count {
+        let b = bytes[i]
+        if b == UInt8(ascii: "%") {
+            guard i + 2 < bytes.count, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) else { return nil }
+            out.append(high << 4 | low)
+            i += 3
+        } else {
+            out.append(plusIsSpace && b == UInt8(ascii: "+") ? UInt8(ascii: " ") : b)
+            i += 1
+        }
+    }
+    return String(validating: out, as: UTF8.self)
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+    default: return nil
+    }
+}
