@@ -1,10 +1,25 @@
 import CHTTPParser
 
-/// Incremental HTTP/1.1 request parsing with Debian's libhttp-parser. Feed it the bytes of
-/// one connection as they arrive; it yields complete requests, or an error status for input
-/// that is malformed or exceeds a bound. Nothing a client sends can make it crash or grow
-/// without limit.
-public final class HTTPRequestParser {
+/// Incremental HTTP/1.1 parsing with Debian's libhttp-parser, of requests (the API server)
+/// or responses (the CLI's client). Feed it the bytes of one connection as they arrive; it
+/// yields complete messages, or an error status for input that is malformed or exceeds a
+/// bound. Nothing a peer sends can make it crash or grow without limit.
+public final class HTTPParser {
+    public enum Kind: Sendable { case request, response }
+
+    /// One complete message.
+    public struct Message: Sendable {
+        /// Requests: the method; responses: empty.
+        public var method: String
+        /// Requests: the target (path and query); responses: empty.
+        public var target: String
+        /// Responses: the status code; requests: 0.
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
+        public var keepAlive: Bool
+    }
+
     /// Bounds on one request (each named with its unit).
     public struct Limits: Sendable {
         /// Request line plus headers, in bytes.
@@ -34,28 +49,33 @@ public final class HTTPRequestParser {
     private var body: [UInt8] = []
     private var headerBytes = 0
     private var failure: Failure?
-    private var completed: [HTTPRequest] = []
+    private var completed: [Message] = []
+    private let kind: Kind
+    /// When set, body bytes go here as they arrive instead of into `Message.body` (for
+    /// streamed responses such as a watch); the body limit then does not apply.
+    public var onBodyBytes: (([UInt8]) -> Void)?
 
-    public init(limits: Limits = Limits()) {
+    public init(_ kind: Kind, limits: Limits = Limits()) {
+        self.kind = kind
         self.limits = limits
-        http_parser_init(&parser, HTTP_REQUEST)
+        http_parser_init(&parser, kind == .request ? HTTP_REQUEST : HTTP_RESPONSE)
         http_parser_settings_init(&settings)
         settings.on_url = { p, at, length in
-            HTTPRequestParser.from(p).append(&HTTPRequestParser.from(p).url, at, length, countAsHeader: true)
+            HTTPParser.from(p).append(&HTTPParser.from(p).url, at, length, countAsHeader: true)
         }
         settings.on_header_field = { p, at, length in
-            let me = HTTPRequestParser.from(p)
+            let me = HTTPParser.from(p)
             if me.lastWasValue { if let code = me.finishHeader() { return code } }
             me.lastWasValue = false
             return me.append(&me.headerName, at, length, countAsHeader: true)
         }
         settings.on_header_value = { p, at, length in
-            let me = HTTPRequestParser.from(p)
+            let me = HTTPParser.from(p)
             me.lastWasValue = true
             return me.append(&me.headerValue, at, length, countAsHeader: true)
         }
         settings.on_headers_complete = { p in
-            let me = HTTPRequestParser.from(p)
+            let me = HTTPParser.from(p)
             if me.lastWasValue { if let code = me.finishHeader() { return code } }
             me.lastWasValue = false
             if let length = p?.pointee.content_length, length != UInt64.max, length > UInt64(me.limits.bodyBytesMax) {
@@ -65,17 +85,23 @@ public final class HTTPRequestParser {
             return 0
         }
         settings.on_body = { p, at, length in
-            HTTPRequestParser.from(p).append(&HTTPRequestParser.from(p).body, at, length, countAsHeader: false)
+            let me = HTTPParser.from(p)
+            if let stream = me.onBodyBytes {
+                guard let at, length > 0 else { return 0 }
+                stream(at.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) })
+                return 0
+            }
+            return me.append(&me.body, at, length, countAsHeader: false)
         }
         settings.on_message_complete = { p in
-            HTTPRequestParser.from(p).finishMessage(p!)
+            HTTPParser.from(p).finishMessage(p!)
             return 0
         }
     }
 
-    /// Feeds bytes; returns the requests completed by them. After a failure, every call
+    /// Feeds bytes; returns the messages completed by them. After a failure, every call
     /// throws it again (the connection must answer and close).
-    public func feed(_ bytes: [UInt8]) throws(Failure) -> [HTTPRequest] {
+    public func feed(_ bytes: [UInt8]) throws(Failure) -> [Message] {
         if let failure { throw failure }
         let context = Unmanaged.passUnretained(self).toOpaque()
         shoal_http_set_context(&parser, context)
@@ -99,8 +125,20 @@ public final class HTTPRequestParser {
         return done
     }
 
-    private static func from(_ p: UnsafeMutablePointer<http_parser>?) -> HTTPRequestParser {
-        Unmanaged<HTTPRequestParser>.fromOpaque(shoal_http_context(p!)!).takeUnretainedValue()
+    /// For a response whose end is the connection's end (no length, not chunked).
+    public func finish() throws(Failure) -> [Message] {
+        if let failure { throw failure }
+        withUnsafeMutablePointer(to: &parser) { p in
+            shoal_http_set_context(p, Unmanaged.passUnretained(self).toOpaque())
+            _ = http_parser_execute(p, &settings, nil, 0)
+        }
+        let done = completed
+        completed = []
+        return done
+    }
+
+    private static func from(_ p: UnsafeMutablePointer<http_parser>?) -> HTTPParser {
+        Unmanaged<HTTPParser>.fromOpaque(shoal_http_context(p!)!).takeUnretainedValue()
     }
 
     private func append(_ target: inout [UInt8], _ at: UnsafePointer<CChar>?, _ length: Int, countAsHeader: Bool) -> Int32 {
@@ -131,16 +169,32 @@ public final class HTTPRequestParser {
     }
 
     private func finishMessage(_ p: UnsafeMutablePointer<http_parser>) {
-        let method = String(cString: http_method_str(http_method(rawValue: shoal_http_method(p))))
-        let target = String(decoding: url, as: UTF8.self)
-        let (path, query) = splitTarget(target)
-        completed.append(HTTPRequest(method: method, path: path, query: query, headers: headers, body: body,
-                                     keepAlive: http_should_keep_alive(p) != 0))
+        let method = kind == .request ? String(cString: http_method_str(http_method(rawValue: shoal_http_method(p)))) : ""
+        completed.append(Message(method: method, target: String(decoding: url, as: UTF8.self),
+                                 status: kind == .response ? Int(p.pointee.status_code) : 0,
+                                 headers: headers, body: body, keepAlive: http_should_keep_alive(p) != 0))
         url = []
         headers = []
         body = []
         headerBytes = 0
         lastWasValue = false
+    }
+}
+
+/// Parses the requests of one server-side connection.
+public final class HTTPRequestParser {
+    public typealias Limits = HTTPParser.Limits
+    public typealias Failure = HTTPParser.Failure
+    private let parser: HTTPParser
+
+    public init(limits: Limits = Limits()) { parser = HTTPParser(.request, limits: limits) }
+
+    public func feed(_ bytes: [UInt8]) throws(Failure) -> [HTTPRequest] {
+        try parser.feed(bytes).map { message in
+            let (path, query) = splitTarget(message.target)
+            return HTTPRequest(method: message.method, path: path, query: query, headers: message.headers,
+                               body: message.body, keepAlive: message.keepAlive)
+        }
     }
 }
 
