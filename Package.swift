@@ -43,6 +43,9 @@ let package = Package(
         // JSON values, parsing and printing without Foundation (the pure Store speaks JSON).
         .target(name: "JSON"),
 
+        // The replicated state machine: typed objects, revisions, watch (pure).
+        .target(name: "Store", dependencies: ["JSON"]),
+
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
 
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],

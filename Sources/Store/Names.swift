@@ -1,0 +1,111 @@
+/// The name syntaxes Kubernetes uses, checked byte by byte (all of them are ASCII-only).
+/// Each check returns nil when the text is valid, or the Kubernetes-style message saying
+/// what is wrong, so callers can prefix the field path (`metadata.name: Invalid value: ...`).
+public enum Names {
+    /// Longest DNS-1123 label (a namespace), in bytes.
+    public static let dnsLabelLengthMax = 63
+    /// Longest DNS-1123 subdomain (most object names), in bytes.
+    public static let dnsSubdomainLengthMax = 253
+    /// Longest name part of a qualified name (a label or annotation key), in bytes.
+    public static let qualifiedNameLengthMax = 63
+    /// Longest label value, in bytes.
+    public static let labelValueLengthMax = 63
+    /// Longest ConfigMap data key, in bytes.
+    public static let configKeyLengthMax = 253
+
+    /// A DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter
+    /// or digit, at most 63 bytes. Namespaces are labels.
+    public static func dnsLabelError(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        if bytes.isEmpty { return "must not be empty" }
+        if bytes.count > dnsLabelLengthMax { return "must be no more than \(dnsLabelLengthMax) characters" }
+        if !isDNSLabel(bytes[...]) {
+            return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                + "and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')"
+        }
+        return nil
+    }
+
+    /// A DNS-1123 subdomain: dot-separated labels, at most 253 bytes. Most object names.
+    public static func dnsSubdomainError(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        if bytes.isEmpty { return "must not be empty" }
+        if bytes.count > dnsSubdomainLengthMax { return "must be no more than \(dnsSubdomainLengthMax) characters" }
+        if !bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isDNSLabel) {
+            return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                + "and must start and end with an alphanumeric character (e.g. 'example.com')"
+        }
+        return nil
+    }
+
+    /// A qualified name (label and annotation keys): an optional DNS subdomain prefix and '/',
+    /// then 1...63 bytes of letters, digits, '-', '_' and '.', starting and ending alphanumeric.
+    public static func qualifiedNameError(_ text: String) -> String? {
+        let parts = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        let name: Substring
+        switch parts.count {
+        case 1: name = parts[0]
+        case 2:
+            if parts[0].isEmpty { return "prefix part must not be empty" }
+            if let error = dnsSubdomainError(String(parts[0])) { return "prefix part \(error)" }
+            name = parts[1]
+        default:
+            return "a qualified name must consist of an optional DNS subdomain prefix and '/', then a name"
+        }
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty { return "name part must not be empty" }
+        if bytes.count > qualifiedNameLengthMax { return "name part must be no more than \(qualifiedNameLengthMax) characters" }
+        if !isLabelText(bytes) {
+            return "name part must consist of alphanumeric characters, '-', '_' or '.', "
+                + "and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc')"
+        }
+        return nil
+    }
+
+    /// A label value: empty, or 1...63 bytes of letters, digits, '-', '_' and '.', starting
+    /// and ending alphanumeric.
+    public static func labelValueError(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        if bytes.isEmpty { return nil }
+        if bytes.count > labelValueLengthMax { return "must be no more than \(labelValueLengthMax) characters" }
+        if !isLabelText(bytes) {
+            return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                + "and must start and end with an alphanumeric character (e.g. 'MyValue', or 'my_value', or '12345')"
+        }
+        return nil
+    }
+
+    /// A ConfigMap key: 1...253 bytes of letters, digits, '-', '_' and '.', not "." or "..".
+    public static func configKeyError(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        if bytes.isEmpty { return "must not be empty" }
+        if bytes.count > configKeyLengthMax { return "must be no more than \(configKeyLengthMax) characters" }
+        if text == "." || text == ".." { return "must not be '.' or '..'" }
+        if !bytes.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }) {
+            return "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name')"
+        }
+        return nil
+    }
+
+    private static func isLowerAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        isLowerAlphanumeric(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+    }
+
+    /// The label syntax without its length bound: Kubernetes bounds only a subdomain's total
+    /// length, not each of its labels (so a 253-byte name without dots is valid).
+    private static func isDNSLabel(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)
+            && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLabelText(_ bytes: [UInt8]) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return isAlphanumeric(first) && isAlphanumeric(last)
+            && bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+}

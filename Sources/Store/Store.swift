@@ -1,0 +1,204 @@
+import JSON
+
+/// The replicated state machine: Kubernetes-shaped objects, their revisions, a bounded watch
+/// history and snapshots. A pure value: no I/O, no clock, no randomness.
+///
+/// Every member applies the same committed entries in the same order with
+/// `apply(index:_:)`, and ends with the same objects and the same snapshot bytes. The Raft
+/// index of the entry is the revision: an object's `resourceVersion` is the index of the
+/// entry that last wrote it, and the store's `revision` is the last index applied (entries
+/// that carry no store command, such as a new leader's empty entry or a membership change,
+/// move it with `advance(to:)`).
+///
+/// Where this departs from Kubernetes: no `generateName`, finalizers or graceful deletion
+/// yet; no namespace objects (any well-formed namespace may hold objects); one history for
+/// all kinds instead of a watch cache per resource; lists are not paginated.
+///
+/// Snapshots: `snapshot()` at revision N is the state after entry N, so the host saves it
+/// as the Raft snapshot at index N (and restores with `Store(restoring:)` before applying
+/// N+1). A `SnapshotWriter` shares the store's storage; while it lives, the first write to
+/// a namespace copies that namespace's objects (copy-on-write), not the whole store.
+public struct Store: Sendable {
+    /// Most change events kept for watchers to resume from, in events. A watcher that falls
+    /// further behind gets `StoreError.gone` and re-lists.
+    public static let watchHistoryEventsMax = 10_000
+    /// Largest stored object in its binary form, in bytes (Kubernetes' etcd request limit).
+    public static let objectSizeMaxBytes = 1_572_864
+    /// Most commands in one batch.
+    public static let batchCommandsMax = 1_000
+    /// Deepest nesting of arrays and objects in a command, in levels (as the JSON parser).
+    public static let valueDepthMax = JSONLimits.nestingDepthMaxDefault
+    /// Size that snapshot chunks reach before the writer hands them out, in bytes.
+    public static let snapshotChunkBytes = 1 << 20
+
+    /// What applying one entry did.
+    public struct Applied: Equatable, Sendable {
+        /// The entry's index, now the store's revision.
+        public let index: UInt64
+        /// What to answer the client that proposed the entry.
+        public let result: StoreResult
+        /// The change events the entry produced, in order (already in the history): what
+        /// the server forwards to open watches, after `WatchEvent.filtered(by:)`.
+        public let events: [WatchEvent]
+    }
+
+    /// The last index applied (0 for an empty store): the resourceVersion of a list.
+    public private(set) var revision: UInt64
+    var tables: [Kind: KindTable] = [:]
+    var history: EventHistory
+
+    /// An empty store at revision 0 whose watch history holds up to `watchHistoryEventsMax`
+    /// events.
+    public init(watchHistoryEventsMax: Int = Store.watchHistoryEventsMax) {
+        revision = 0
+        history = EventHistory(capacity: watchHistoryEventsMax, start: 0)
+    }
+
+    init(revision: UInt64, tables: [Kind: KindTable], watchHistoryEventsMax: Int) {
+        self.revision = revision
+        self.tables = tables
+        // The events before a snapshot are not in it: a watch may resume only from here.
+        history = EventHistory(capacity: watchHistoryEventsMax, start: revision)
+    }
+
+    // MARK: Reads
+
+    /// The object at `key`, or nil.
+    public func get(_ key: ObjectKey) -> StoredObject? { tables[key.kind]?.get(key) }
+
+    /// The number of objects stored, of every kind.
+    public var count: Int { tables.values.reduce(0) { $0 + $1.count } }
+
+    /// The objects of `kind` (in `namespace`, if given) whose labels match `selector`, in key
+    /// order, with the store's revision as the list's resourceVersion: a watch from that
+    /// version sees every later change.
+    public func list(_ kind: Kind, namespace: String? = nil, selector: LabelSelector = .everything)
+        -> (items: [StoredObject], resourceVersion: UInt64)
+    {
+        let items = tables[kind]?.objects(inNamespace: namespace) { selector.matches($0.labels) } ?? []
+        return (items, revision)
+    }
+
+    /// The oldest resourceVersion a watch may start from; older ones are `gone`.
+    public var oldestWatchableRevision: UInt64 { history.start }
+
+    /// The change events after `version` that `filter` selects, oldest first (what a watch
+    /// from `version` must deliver before the live events). A `version` newer than the
+    /// revision yields nothing yet; the caller must still skip live events at or below it.
+    /// Version 0 works only while nothing has been evicted: Kubernetes' "any version" is
+    /// for the API to serve as a list followed by a watch from the list's version.
+    public func events(since version: UInt64, _ filter: WatchFilter) throws(StoreError) -> [WatchEvent] {
+        guard let events = history.events(after: version) else {
+            throw StoreError.gone(requested: version, oldest: history.start)
+        }
+        return events.compactMap { $0.filtered(by: filter) }
+    }
+
+    // MARK: Writes that are not commands
+
+    /// Records that the entry at `index` was applied without a store command (a new
+    /// leader's empty entry, a membership change): the revision moves, nothing else.
+    public mutating func advance(to index: UInt64) {
+        precondition(index > revision, "entry \(index) applied after entry \(revision): entries apply once, in order")
+        revision = index
+    }
+
+    /// Applies the committed entry at `index` carrying `command` (bytes from
+    /// `StoreCommand.encoded()`). Total: bytes that do not decode give `.invalid`. The
+    /// revision becomes `index` whatever the result. Entries must apply once, in order.
+    public mutating func apply(index: UInt64, _ command: [UInt8]) -> Applied {
+        precondition(index > revision, "entry \(index) applied after entry \(revision): entries apply once, in order")
+        var journal = Journal()
+        let result: StoreResult
+        do {
+            result = execute(try StoreCommand.decode(command), index: index, journal: &journal)
+        } catch {
+            result = .invalid(reason: error.description)
+        }
+        revision = index
+        for event in journal.events { history.append(event) }
+        return Applied(index: index, result: result, events: journal.events)
+    }
+
+    /// Encodes `command` and applies it (for tests and tools; the server applies log bytes).
+    public mutating func apply(index: UInt64, _ command: StoreCommand) -> Applied {
+        apply(index: index, command.encoded())
+    }
+
+    // MARK: Storage
+
+    mutating func put(_ object: StoredObject, journal: inout Journal) {
+        journal.undo.append((object.key, get(object.key)))
+        tables[object.key.kind, default: KindTable()].put(object)
+    }
+
+    mutating func remove(_ key: ObjectKey, journal: inout Journal) {
+        journal.undo.append((key, get(key)))
+        tables[key.kind]?.remove(key)
+    }
+
+    /// Undoes the writes `journal` recorded, newest first (an aborted batch).
+    mutating func rollBack(_ journal: Journal) {
+        for (key, previous) in journal.undo.reversed() {
+            if let previous { tables[key.kind, default: KindTable()].put(previous) } else { tables[key.kind]?.remove(key) }
+        }
+    }
+}
+
+/// The writes of one entry so far: how to undo them, and the events they produce.
+struct Journal {
+    var undo: [(ObjectKey, StoredObject?)] = []
+    var events: [WatchEvent] = []
+}
+
+/// The objects of one kind, by namespace and name ("" is the namespace of cluster-scoped
+/// kinds). Writes are O(1); lists and snapshots sort what they return (O(m log m) for m
+/// objects), which suits a store written far more often than it is listed in full (clients
+/// list once, then watch).
+struct KindTable: Sendable {
+    private(set) var namespaces: [String: [String: StoredObject]] = [:]
+    private(set) var count = 0
+
+    func get(_ key: ObjectKey) -> StoredObject? { namespaces[key.namespace]?[key.name] }
+
+    mutating func put(_ object: StoredObject) {
+        if namespaces[object.key.namespace, default: [:]].updateValue(object, forKey: object.key.name) == nil { count += 1 }
+    }
+
+    mutating func remove(_ key: ObjectKey) {
+        guard namespaces[key.namespace]?.removeValue(forKey: key.name) != nil else { return }
+        count -= 1
+        if namespaces[key.namespace]?.isEmpty == true { namespaces[key.namespace] = nil }
+    }
+
+    /// The objects in `namespace` (every namespace when nil) for which `include` holds, in
+    /// key order.
+    func objects(inNamespace namespace: String?, where include: (StoredObject) -> Bool = { _ in true }) -> [StoredObject] {
+        let selected = namespace.map { [$0] } ?? namespaces.keys.sorted(by: utf8Precedes)
+        var result: [StoredObject] = []
+        for namespace in selected {
+            guard let objects = namespaces[namespace] else { continue }
+            var matching = objects.values.filter(include)
+            matching.sort { utf8Precedes($0.key.name, $1.key.name) }
+            result += matching
+        }
+        return result
+    }
+}
+
+/// Byte-wise order of two strings' UTF-8 (the order of keys in lists and snapshots).
+func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    // Contiguous storage is available for native and small strings alike (no allocation).
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in
+            let common = min(x.count, y.count)
+            var i = 0
+            while i < common {
+                if x[i] != y[i] { return x[i] < y[i] }
+                i += 1
+            }
+            return x.count < y.count
+        }
+    }
+    return (fast ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+}

@@ -1,0 +1,92 @@
+import JSON
+
+/// Which object: its kind, namespace ("" for cluster-scoped kinds) and name. Keys order by
+/// kind name, then namespace, then name, comparing bytes (the order of lists and snapshots).
+public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The object's kind.
+    public let kind: Kind
+    /// The namespace, or "" for a cluster-scoped kind.
+    public let namespace: String
+    /// The object's name.
+    public let name: String
+
+    /// A key; it is checked only when used in a command (`validationErrors`).
+    public init(kind: Kind, namespace: String = "", name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// Field errors in the namespace and name (empty when the key is well formed).
+    public var validationErrors: [String] {
+        var errors: [String] = []
+        if kind.namespaced {
+            if namespace.isEmpty {
+                errors.append("metadata.namespace: Required value")
+            } else if let error = Names.dnsLabelError(namespace) {
+                errors.append("metadata.namespace: Invalid value: \(KindValidation.quoted(namespace)): \(error)")
+            }
+        } else if !namespace.isEmpty {
+            errors.append("metadata.namespace: Forbidden: \(kind.name) is cluster-scoped")
+        }
+        if name.isEmpty {
+            errors.append("metadata.name: Required value: name is required")
+        } else if let error = kind.nameError(name) {
+            errors.append("metadata.name: Invalid value: \(KindValidation.quoted(name)): \(error)")
+        }
+        return errors
+    }
+
+    /// "ConfigMap default/web" or "Member host-a".
+    public var description: String { namespace.isEmpty ? "\(kind.name) \(name)" : "\(kind.name) \(namespace)/\(name)" }
+
+    public static func < (a: ObjectKey, b: ObjectKey) -> Bool {
+        if a.kind != b.kind { return a.kind < b.kind }
+        if a.namespace != b.namespace { return utf8Precedes(a.namespace, b.namespace) }
+        return utf8Precedes(a.name, b.name)
+    }
+}
+
+/// An object as the store keeps and serves it: the full JSON (`apiVersion`, `kind`,
+/// `metadata`, then every other field as the client sent it) with the server-managed
+/// metadata filled in, plus those fields decoded for the store's own use.
+///
+/// `metadata` is rewritten into a fixed order: `name`, `namespace` (namespaced kinds only),
+/// `uid`, `resourceVersion`, `generation`, `creationTimestamp`, then the client's other
+/// metadata fields (`labels`, `annotations`, ...) in the order sent.
+public struct StoredObject: Equatable, Sendable {
+    /// Where the object lives.
+    public let key: ObjectKey
+    /// Given by the proposer of the create command (the store never invents randomness).
+    public let uid: String
+    /// The Raft index of the entry that last wrote the object (for a DELETED event: of the
+    /// delete). In the JSON it is the decimal string `metadata.resourceVersion`.
+    public let resourceVersion: UInt64
+    /// 1 on create, +1 on every update that changes more than `metadata`.
+    public let generation: Int64
+    /// RFC 3339 UTC, from the proposing leader's clock, carried in the create command.
+    public let creationTimestamp: String
+    /// `metadata.labels` (empty when absent).
+    public let labels: [String: String]
+    /// The whole object as served.
+    public let json: JSONValue
+
+    init(key: ObjectKey, uid: String, resourceVersion: UInt64, generation: Int64,
+         creationTimestamp: String, labels: [String: String], json: JSONValue) {
+        self.key = key
+        self.uid = uid
+        self.resourceVersion = resourceVersion
+        self.generation = generation
+        self.creationTimestamp = creationTimestamp
+        self.labels = labels
+        self.json = json
+    }
+
+    /// The same object with another resourceVersion (a delete stamps the deleting index).
+    func withResourceVersion(_ version: UInt64) -> StoredObject {
+        var json = self.json
+        json["metadata"]?["resourceVersion"] = .string(String(version))
+        return StoredObject(key: key, uid: uid, resourceVersion: version, generation: generation,
+                            creationTimestamp: creationTimestamp, labels: labels, json: json)
+    }
+}
