@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (module map + shim header).
@@ -36,6 +37,9 @@ let package = Package(
 
         // Durable Raft storage: segmented WAL with group commit, lz4 snapshots, recovery.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4", "CRC32C"]),
+
+        // libuv event loop, timers, TCP, and authenticated peer messaging for Raft.
+        .target(name: "Transport", dependencies: ["CLibUV", .product(name: "Crypto", package: "swift-crypto")]),
 
         // HTTP/1.1 API: request parsing (libhttp-parser), routes, the CLI's client.
         .target(name: "API", dependencies: ["CHTTPParser", "JSON"]),
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON"]),
         .testTarget(
