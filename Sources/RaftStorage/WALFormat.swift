@@ -34,8 +34,6 @@ public enum WALFormat {
     public static let frameBytesMax = 256 << 20
     /// Upper bound on one record's payload.
     static let recordBytesMax = 64 << 20
-    /// Upper bound on members listed in one membership record.
-    static let membersMax = 10_000
 
     enum RecordType: UInt8 {
         case padding = 0
@@ -91,24 +89,7 @@ public enum WALFormat {
 
     static func putEntry(_ e: Raft.Entry, into w: inout ByteWriter) {
         let start = beginRecord(.entry, into: &w)
-        w.put(e.index)
-        w.put(e.term)
-        switch e.payload {
-        case .noop:
-            w.put(UInt8(0))
-        case .command(let data):
-            w.put(UInt8(1))
-            w.put(data)
-        case let .membership(change, membership):
-            w.put(UInt8(2))
-            w.put(change.kind.rawValue)
-            w.put(change.node)
-            w.putBytes(change.context)
-            w.put(UInt32(membership.voters.count))
-            membership.voters.forEach { w.put($0) }
-            w.put(UInt32(membership.learners.count))
-            membership.learners.forEach { w.put($0) }
-        }
+        EntryCodec.encode(e, into: &w)
         endRecord(start, in: &w)
     }
 
@@ -162,7 +143,10 @@ public enum WALFormat {
             var body = ByteReader(bytes, from: r.offset, to: recordEnd)
             do {
                 switch type {
-                case .entry: try visit(.entry(decodeEntry(&body)))
+                case .entry:
+                    do { try visit(.entry(EntryCodec.decode(&body))) } catch let error as EntryCodec.Malformed {
+                        throw Malformed(reason: error.reason)
+                    }
                 case .hardState:
                     try visit(.hardState(Raft.HardState(term: try body.get(), vote: try body.get(), commit: try body.get())))
                 case .snapshot:
@@ -176,39 +160,6 @@ public enum WALFormat {
                 throw Malformed(reason: "truncated \(type) record")
             }
             _ = try? r.getRaw(count: Int(length))
-        }
-    }
-
-    private static func decodeEntry(_ r: inout ByteReader) throws -> Raft.Entry {
-        let index: UInt64 = try r.get()
-        let term: UInt64 = try r.get()
-        let kind: UInt8 = try r.get()
-        switch kind {
-        case 0:
-            return Raft.Entry(term: term, index: index, payload: .noop)
-        case 1:
-            return Raft.Entry(term: term, index: index, payload: .command(try r.getRaw(count: r.remaining)))
-        case 2:
-            let changeKind: UInt8 = try r.get()
-            let node: UInt64 = try r.get()
-            let context = try r.getBytes(limit: recordBytesMax)
-            func ids() throws -> [UInt64] {
-                let count = Int(try r.get(UInt32.self))
-                guard count <= membersMax else { throw Malformed(reason: "membership lists \(count) members") }
-                return try (0..<count).map { _ in try r.get(UInt64.self) }
-            }
-            let voters = try ids()
-            let learners = try ids()
-            guard let change = Raft.MembershipChange.Kind(rawValue: changeKind) else {
-                throw Malformed(reason: "unknown membership change \(changeKind)")
-            }
-            guard let membership = try? Raft.Membership(validatingVoters: voters, learners: learners) else {
-                throw Malformed(reason: "impossible membership")
-            }
-            return Raft.Entry(term: term, index: index,
-                              payload: .membership(Raft.MembershipChange(change, node: node, context: context), membership))
-        default:
-            throw Malformed(reason: "unknown entry kind \(kind)")
         }
     }
 }
