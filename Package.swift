@@ -42,13 +42,16 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CLibUV", .product(name: "Crypto", package: "swift-crypto")]),
 
         // HTTP/1.1 API: request parsing (libhttp-parser), routes, the CLI's client.
-        .target(name: "API", dependencies: ["CHTTPParser", "JSON"]),
+        .target(name: "API", dependencies: ["CHTTPParser", "JSON", "Store", "Transport"]),
 
         // JSON values, parsing and printing without Foundation (the pure Store speaks JSON).
         .target(name: "JSON"),
 
         // The replicated state machine: typed objects, revisions, watch (pure).
         .target(name: "Store", dependencies: ["JSON"]),
+
+        // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
+        .target(name: "Server", dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON"]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
@@ -64,9 +67,10 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RaftCore", "RaftStorage", "Store", "JSON"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
-        .testTarget(name: "APITests", dependencies: ["API", "JSON"]),
+        .testTarget(name: "APITests", dependencies: ["API", "JSON", "Store", "Transport"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],
             resources: [.copy("testdata")]),

@@ -1,0 +1,98 @@
+import JSON
+import Store
+
+/// What the HTTP API needs from the member it runs in. The `Server` module implements it;
+/// tests use a fake. Every method is called on the event-loop thread, and every completion
+/// is called on it too (possibly later, once Raft has committed or confirmed leadership).
+public protocol ClusterService: AnyObject {
+    // MARK: Identity and health
+
+    /// The bearer token API clients must present (all routes but health, readiness, metrics).
+    var apiToken: String { get }
+    /// This member's name (as in `shoal members`).
+    var memberName: String { get }
+    /// Liveness: the process and its storage work. Detail lines for the body.
+    func health() -> (ok: Bool, detail: [String])
+    /// Readiness: a leader is known and this member has applied what it was told is committed.
+    func readiness() -> (ok: Bool, detail: [String])
+    /// Prometheus text-format metrics (version 0.0.4).
+    func metricsText() -> String
+
+    // MARK: Leadership (writes and cluster operations go to the leader)
+
+    /// True when this member leads and can propose.
+    var isLeader: Bool { get }
+    /// The leader's API address, when another member leads (the API server then forwards
+    /// writes there); nil when no leader is known (answer 503 so the client retries).
+    var leaderAPIEndpoint: (host: String, port: UInt16)? { get }
+
+    // MARK: Objects
+
+    /// The replicated object store as applied on this member (read-only on the loop thread).
+    var store: Store { get }
+    /// Proposes a write on the leader and completes with the store's result once the entry
+    /// commits and applies here (or with an error: not leader any more, overloaded, timeout).
+    /// For a create, fills in what the store must not invent (uid, creationTimestamp).
+    func propose(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void)
+    /// Completes once a linearizable read may be served from `store` (ReadIndex confirmed
+    /// and applied); `.stale` reads skip this.
+    func awaitLinearizableRead(completion: @escaping (Result<Void, ServiceError>) -> Void)
+    /// Calls `deliver` with the events of every entry applied from now on, in order, until
+    /// it returns false or the subscription is cancelled. Backlog (events since a version)
+    /// comes from `store.events(since:_:)`.
+    func subscribe(_ deliver: @escaping ([WatchEvent]) -> Bool) -> WatchSubscription
+
+    // MARK: Cluster operations (shoal CLI)
+
+    /// This member's view: role, term, leader, indexes, membership (JSON for `shoal status`).
+    func status() -> JSONValue
+    /// The leader's view of every member (for `shoal members`): name, address, role,
+    /// voter/learner, match index, last contact, health. Only on the leader.
+    func members() -> JSONValue
+    /// Bootstraps a one-member cluster on an agent that belongs to none; returns the join token.
+    func initializeCluster(completion: @escaping (Result<JSONValue, ServiceError>) -> Void)
+    /// Makes this (unclustered) agent join the cluster whose member answers at `endpoint`.
+    func joinCluster(endpoint: String, token: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void)
+    /// On the leader: admits a new member (body: name, address, peerPort, apiPort, incarnation).
+    func admitMember(_ request: JSONValue, completion: @escaping (Result<JSONValue, ServiceError>) -> Void)
+    /// Gracefully removes this member (transferring leadership first if it leads).
+    func leaveCluster(completion: @escaping (Result<JSONValue, ServiceError>) -> Void)
+    /// On the leader: removes a (dead) member by name.
+    func removeMember(named name: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void)
+    /// The join token (for `shoal token`).
+    func joinToken() -> String?
+}
+
+/// A write an API request asks for.
+public enum ObjectWrite: Sendable {
+    case create(object: JSONValue)
+    case update(object: JSONValue, expectedResourceVersion: UInt64?)
+    case delete(key: ObjectKey, expectedResourceVersion: UInt64?, expectedUID: String?)
+}
+
+/// Why the service could not do what was asked (mapped to a Kubernetes Status body).
+public struct ServiceError: Error, Sendable, CustomStringConvertible {
+    /// HTTP status code (e.g. 503 no leader, 429 overloaded, 504 timeout, 400 bad request).
+    public var status: Int
+    /// Kubernetes `reason` (e.g. "ServiceUnavailable", "Timeout", "BadRequest").
+    public var reason: String
+    public var message: String
+
+    public init(status: Int, reason: String, message: String) {
+        self.status = status
+        self.reason = reason
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(reason): \(message)" }
+}
+
+/// A live watch registration; `cancel()` stops deliveries (idempotent).
+public final class WatchSubscription {
+    private var onCancel: (() -> Void)?
+    public init(onCancel: @escaping () -> Void) { self.onCancel = onCancel }
+    public func cancel() {
+        onCancel?()
+        onCancel = nil
+    }
+}
