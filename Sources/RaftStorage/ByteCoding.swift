@@ -48,10 +48,11 @@ public struct ByteReader {
     public mutating func get<T: FixedWidthInteger>(_: T.Type = T.self) throws(Underflow) -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw Underflow() }
-        var value: T = 0
-        for i in 0..<size { value |= T(bytes[offset + i]) << (8 * i) }
+        // One unaligned load instead of a loop over bytes (recovery decodes millions of these).
+        precondition(offset >= 0 && offset + size <= bytes.count, "ByteReader reads past its array")
+        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
         offset += size
-        return value
+        return T(littleEndian: value)
     }
 
     public mutating func getRaw(count: Int) throws(Underflow) -> [UInt8] {

@@ -39,12 +39,40 @@ public final class GroupCommitWorker: @unchecked Sendable {
     private let onDurable: Completion
     private let condition = NSCondition()
     private var queue: [Batch] = []
+    /// The highest index a durable snapshot covers, for WAL compaction on this thread.
+    private var compactThrough: Raft.Index?
     private var stopping = false
     private var stopped: StorageError?
     private var thread: Thread?
     // Counted on the worker thread; read through `statistics`.
     private var syncCount = 0
     private var batchCount = 0
+    private var syncLatency = LatencyHistogram()
+
+    /// Upper bounds of the sync latency histogram's buckets, in seconds.
+    public static let syncLatencyBucketsSeconds: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+    /// Counts of syncs by duration (cumulative per `syncLatencyBucketsSeconds`), their sum and count.
+    public struct LatencyHistogram: Sendable {
+        public var cumulativeCounts = [UInt64](repeating: 0, count: GroupCommitWorker.syncLatencyBucketsSeconds.count)
+        public var sumSeconds: Double = 0
+        public var count: UInt64 = 0
+
+        mutating func record(seconds: Double) {
+            for (i, bound) in GroupCommitWorker.syncLatencyBucketsSeconds.enumerated() where seconds <= bound {
+                cumulativeCounts[i] += 1
+            }
+            sumSeconds += seconds
+            count += 1
+        }
+    }
+
+    /// The durations of WAL commits (write + fdatasync) so far.
+    public var syncLatencyHistogram: LatencyHistogram {
+        condition.lock()
+        defer { condition.unlock() }
+        return syncLatency
+    }
 
     public init(wal: WriteAheadLog, onDurable: @escaping Completion) {
         self.wal = wal
@@ -71,6 +99,15 @@ public final class GroupCommitWorker: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Asks the worker to drop WAL segments covered by a durable snapshot at `index` (the
+    /// WAL belongs to the worker's thread, so compaction happens there, between groups).
+    public func compact(through index: Raft.Index) {
+        condition.lock()
+        compactThrough = max(compactThrough ?? 0, index)
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Finishes what is queued and stops the thread.
     public func stop() {
         condition.lock()
@@ -83,8 +120,10 @@ public final class GroupCommitWorker: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            if queue.isEmpty && stopping {
+            while queue.isEmpty && compactThrough == nil && !stopping { condition.wait() }
+            let compaction = compactThrough
+            compactThrough = nil
+            if queue.isEmpty && compaction == nil && stopping {
                 thread = nil
                 condition.broadcast()  // wake `stop`
                 condition.unlock()
@@ -94,7 +133,11 @@ public final class GroupCommitWorker: @unchecked Sendable {
             queue = []
             condition.broadcast()  // wake submitters blocked on a full queue
             condition.unlock()
-            commit(group)
+            if !group.isEmpty { commit(group) }
+            if let compaction, stopped == nil {
+                // A failure here loses nothing (old segments stay); the next compaction retries.
+                _ = try? wal.compact(through: compaction)
+            }
         }
     }
 
@@ -110,9 +153,15 @@ public final class GroupCommitWorker: @unchecked Sendable {
         }
         if group.contains(where: \.needsSync) {
             do {
+                var start = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &start)
                 try wal.commit()
+                var end = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &end)
+                let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
                 condition.lock()
                 syncCount += 1
+                syncLatency.record(seconds: seconds)
                 condition.unlock()
             } catch {
                 stopped = error

@@ -184,6 +184,19 @@ public final class MemberStorage {
         return file
     }
 
+    /// Records a snapshot saved or installed through `snapshots` directly (by a thread other
+    /// than the WAL's), so chunks can be filled from it.
+    public func noteSnapshot(_ file: SnapshotFile) { remember(file) }
+
+    /// Writes a snapshot received from the leader to its file (durable), without touching
+    /// the WAL: the "snapshot installed" record then goes through the WAL's own thread.
+    public func installSnapshotFile(_ snapshot: Raft.Snapshot) throws(StorageError) -> SnapshotFile {
+        let file = try snapshots.install(fileBytes: snapshot.data, expected: snapshot.meta)
+        remember(file)
+        _ = try snapshots.retain(keep: 2)
+        return file
+    }
+
     private func remember(_ file: SnapshotFile) {
         if newestSnapshot?.name != file.name { previousSnapshot = newestSnapshot }
         newestSnapshot = file

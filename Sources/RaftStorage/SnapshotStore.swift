@@ -23,7 +23,11 @@ public struct SnapshotFile: Equatable, Sendable {
 /// Calls block on disk I/O: run them on the storage thread, not on the event loop. The store
 /// keeps no mutable state, so concurrent readers (sending chunks) need no lock, but
 /// `newestValid` removes `.tmp` files and must not run while a save is in progress.
-public final class SnapshotStore {
+///
+/// It is handed to other threads (a member saves snapshots off its event loop): it holds no
+/// mutable state, and `PosixFileSystem` takes calls from any thread. (`FaultyFileSystem`
+/// does not, and the simulator uses it from one thread.)
+public final class SnapshotStore: @unchecked Sendable {
     /// Uncompressed bytes handed to lz4 per call when saving; bounds the output buffer
     /// (about this much plus one 256 KiB block) whatever size of pieces the caller yields.
     public static let compressChunkBytes = 1 << 20

@@ -6,10 +6,15 @@ RaftCore line that caused them, with inlined frames expanded (llvm-symbolizer).
 
     perf record -g -o /tmp/perf.data .build/release/shoal-bench raft-core --batch-sizes 64 --runs 1
     python3 bench/tools/perf-lines.py /tmp/perf.data .build/release/shoal-bench [top-N]
-"""
-import collections, json, re, subprocess, sys
 
-MODULE_DIR = 'Sources/RaftCore/'
+Environment: MODULE=RaftStorage attributes to that module's lines instead; UNDER=<text>
+keeps only the stacks with a symbol containing <text> (a mangled Swift name works, e.g.
+UNDER=SnapshotBenchmarkV7recover for the recovery phase of `shoal-bench snapshot`).
+"""
+import collections, json, os, re, subprocess, sys
+
+MODULE_DIR = 'Sources/' + os.environ.get('MODULE', 'RaftCore') + '/'
+UNDER = os.environ.get('UNDER')
 
 
 def read_stacks(data):
@@ -24,10 +29,12 @@ def read_stacks(data):
             continue
         match = re.match(r'\s*([0-9a-f]+)\s+(.*)\((.*)\)\s*$', line)
         if match:
-            current.append((int(match.group(1), 16), match.group(3)))
+            current.append((int(match.group(1), 16), match.group(3), match.group(2)))
     if current:
         stacks.append(current)
-    return stacks
+    if UNDER:
+        stacks = [stack for stack in stacks if any(UNDER in symbol for _, _, symbol in stack)]
+    return [[(address, dso) for address, dso, _ in stack] for stack in stacks]
 
 
 def symbolize(binary, addresses):
@@ -61,7 +68,7 @@ def main():
                     break
             if found:
                 break
-        lines[found or f'(outside RaftCore: {st[0][1].split("/")[-1] if st else "?"})'] += 1
+        lines[found or f'(outside {MODULE_DIR}: {st[0][1].split("/")[-1] if st else "?"})'] += 1
     total = len(stacks)
     print(f'{total} samples; share of samples by innermost {MODULE_DIR} line on the stack')
     for location, count in lines.most_common(top):
