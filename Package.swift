@@ -10,12 +10,14 @@ let package = Package(
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "SimKit", targets: ["SimKit"]),
+        .executable(name: "shoal", targets: ["shoal"]),
         .executable(name: "shoal-sim", targets: ["shoal-sim"]),
         .executable(name: "shoal-bench", targets: ["shoal-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (module map + shim header).
@@ -51,11 +53,17 @@ let package = Package(
         .target(name: "Store", dependencies: ["JSON"]),
 
         // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
-        .target(name: "Server", dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON"]),
+        .target(
+            name: "Server",
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
 
+        .executableTarget(
+            name: "shoal",
+            dependencies: ["Server", "API", "Store", "JSON", "Transport", .product(name: "Yams", package: "Yams"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-sim",
             dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

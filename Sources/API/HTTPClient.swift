@@ -101,7 +101,8 @@ public struct HTTPClient: Sendable {
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(Failure) {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            // send with MSG_NOSIGNAL: a server that closed early must not kill the CLI with SIGPIPE.
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "writing to \(host):\(port): \(String(cString: strerror(errno)))")

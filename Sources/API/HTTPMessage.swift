@@ -1,6 +1,9 @@
 /// An HTTP/1.1 request as the API sees it.
 public struct HTTPRequest: Sendable {
     public var method: String
+    /// The request target exactly as sent (path and query, not decoded): what a proxy
+    /// passes on.
+    public var target: String
     /// The path, percent-decoded, without the query.
     public var path: String
     /// Query parameters (percent-decoded; the last value wins for repeated names).
@@ -11,8 +14,10 @@ public struct HTTPRequest: Sendable {
     public var keepAlive: Bool
 
     public init(method: String, path: String, query: [String: String] = [:],
-                headers: [(name: String, value: String)] = [], body: [UInt8] = [], keepAlive: Bool = true) {
+                headers: [(name: String, value: String)] = [], body: [UInt8] = [], keepAlive: Bool = true,
+                target: String? = nil) {
         self.method = method
+        self.target = target ?? path
         self.path = path
         self.query = query
         self.headers = headers
@@ -52,6 +57,7 @@ public struct HTTPResponse: Sendable {
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
         case 409: return "Conflict"
         case 410: return "Gone"
         case 413: return "Payload Too Large"
@@ -60,6 +66,7 @@ public struct HTTPResponse: Sendable {
         case 429: return "Too Many Requests"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
         case 504: return "Gateway Timeout"
         default: return "Status \(status)"

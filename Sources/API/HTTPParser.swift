@@ -34,8 +34,16 @@ public final class HTTPParser {
 
     /// Why parsing stopped: the status to answer with before closing the connection.
     public struct Failure: Error, Equatable, Sendable {
+        /// The HTTP status to answer with (400, 408, 413, 431).
         public var status: Int
+        /// What was wrong, for the `Status` message.
         public var reason: String
+
+        /// A failure with its answer.
+        public init(status: Int, reason: String) {
+            self.status = status
+            self.reason = reason
+        }
     }
 
     private var parser = http_parser()
@@ -48,7 +56,8 @@ public final class HTTPParser {
     private var headers: [(name: String, value: String)] = []
     private var body: [UInt8] = []
     private var headerBytes = 0
-    private var failure: Failure?
+    /// Why parsing stopped, once it has (every later `feed` throws it).
+    public private(set) var failure: Failure?
     private var completed: [Message] = []
     private let kind: Kind
     /// When set, body bytes go here as they arrive instead of into `Message.body` (for
@@ -103,6 +112,7 @@ public final class HTTPParser {
     /// throws it again (the connection must answer and close).
     public func feed(_ bytes: [UInt8]) throws(Failure) -> [Message] {
         if let failure { throw failure }
+        if bytes.isEmpty { return [] }
         let context = Unmanaged.passUnretained(self).toOpaque()
         shoal_http_set_context(&parser, context)
         let consumed = bytes.withUnsafeBufferPointer { buffer in
@@ -193,9 +203,13 @@ public final class HTTPRequestParser {
         try parser.feed(bytes).map { message in
             let (path, query) = splitTarget(message.target)
             return HTTPRequest(method: message.method, path: path, query: query, headers: message.headers,
-                               body: message.body, keepAlive: message.keepAlive)
+                               body: message.body, keepAlive: message.keepAlive, target: message.target)
         }
     }
+
+    /// The failure that stopped parsing, if any: `feed` returns the requests completed before
+    /// it and throws it only on the next call, so a server checks here after each `feed`.
+    public var failure: Failure? { parser.failure }
 }
 
 /// Splits a request target into its percent-decoded path and query parameters.

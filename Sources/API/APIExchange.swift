@@ -1,0 +1,119 @@
+import Transport
+
+/// One request and its response, as it moves through a connection. Loop thread only.
+///
+/// Handlers answer through it exactly once: `respond` with a whole response, or
+/// `startStream` then `send`/`endStream` (a watch). The connection writes exchanges strictly
+/// in request order, so an answer that is ready early waits (in `output`) until the ones
+/// before it are written. Whatever ends first wins: the answer, the request timeout (504),
+/// or the connection going away. `onEnd` runs once at that moment, so work still in flight
+/// (a forwarded request, a watch subscription) can stop; later answers are ignored.
+final class APIExchange {
+    enum State: Equatable {
+        /// Dispatched; no answer yet (the request timeout runs).
+        case waiting
+        /// A stream's head is out; chunks may follow.
+        case streaming
+        /// The whole answer is in `output` (or written).
+        case finished
+        /// The connection went away first.
+        case cancelled
+    }
+
+    let request: HTTPRequest
+    /// When the request was dispatched (loop milliseconds).
+    let startMilliseconds: UInt64
+    /// When a `waiting` exchange times out (504), loop milliseconds.
+    let deadlineMilliseconds: UInt64
+    /// When a stream ends by itself (a watch's `timeoutSeconds`), loop milliseconds.
+    var streamDeadlineMilliseconds: UInt64?
+    private(set) var state: State = .waiting
+    /// Answer bytes not yet handed to the connection.
+    private(set) var output: [UInt8] = []
+    /// The response status (0 until answered), for metrics.
+    private(set) var status = 0
+    /// Whether the answer is (or was) a stream.
+    private(set) var streamed = false
+    /// Close the connection once this answer is written.
+    private(set) var closeAfter = false
+    /// Called once when the exchange ends for any reason.
+    var onEnd: (() -> Void)?
+    /// Told when `output` grows or the exchange finishes (the connection flushes).
+    weak var connection: APIConnection?
+
+    init(request: HTTPRequest, nowMilliseconds: UInt64, timeoutMilliseconds: Int) {
+        self.request = request
+        startMilliseconds = nowMilliseconds
+        deadlineMilliseconds = nowMilliseconds + UInt64(max(0, timeoutMilliseconds))
+    }
+
+    /// True while a handler may still answer (`respond` or `startStream`).
+    var isWaiting: Bool { state == .waiting }
+    /// True while a stream may still `send`.
+    var isStreaming: Bool { state == .streaming }
+    /// Whether the connection stays open after this answer.
+    var keepsAlive: Bool { request.keepAlive && !closeAfter }
+
+    /// Answers with a whole response; ignored unless still waiting.
+    func respond(_ response: HTTPResponse, closeConnection: Bool = false) {
+        guard state == .waiting else { return }
+        if closeConnection { closeAfter = true }
+        status = response.status
+        output += response.serialized(keepAlive: keepsAlive)
+        end(.finished)
+    }
+
+    /// Sends a chunked response's head; `send` and `endStream` follow. Ignored unless waiting.
+    func startStream(status: Int, headers: [(name: String, value: String)]) {
+        guard state == .waiting else { return }
+        self.status = status
+        state = .streaming
+        streamed = true
+        var head = headers
+        if !request.keepAlive { head.append(("Connection", "close")) }
+        output += HTTPResponse.chunkedHead(status: status, headers: head)
+        connection?.exchangeProduced(self)
+    }
+
+    /// Sends one chunk of a stream (nothing for empty bytes).
+    func send(_ bytes: [UInt8]) {
+        guard state == .streaming, !bytes.isEmpty else { return }
+        output += HTTPResponse.chunk(bytes)
+        connection?.exchangeProduced(self)
+    }
+
+    /// Ends a stream with the last chunk; `closeConnection` closes once it is written.
+    func endStream(closeConnection: Bool = false) {
+        guard state == .streaming else { return }
+        if closeConnection { closeAfter = true }
+        output += HTTPResponse.chunk([])
+        end(.finished)
+    }
+
+    /// Bytes this exchange holds that the client has not read: its own buffer, plus the
+    /// connection's unsent bytes once it is the one being written.
+    var bufferedBytes: Int {
+        output.count + (connection?.isHead(self) == true ? connection?.pendingWriteBytes ?? 0 : 0)
+    }
+
+    /// Hands the buffered bytes over to the connection.
+    func takeOutput() -> [UInt8] {
+        defer { output = [] }
+        return output
+    }
+
+    /// The connection is gone: no answer will be written.
+    func cancel() {
+        guard state == .waiting || state == .streaming else { return }
+        output = []
+        end(.cancelled)
+    }
+
+    private func end(_ final: State) {
+        state = final
+        let hook = onEnd
+        onEnd = nil
+        hook?()
+        connection?.exchangeProduced(self)
+    }
+}

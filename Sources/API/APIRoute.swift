@@ -1,0 +1,173 @@
+import Store
+
+// # The HTTP API of a shoal member
+//
+// Every member serves the same API; `shoal` (the CLI), kubectl-style clients, curl and
+// Prometheus talk to any of them. All routes but the first three need the header
+// `Authorization: Bearer <token>` (401 otherwise). Bodies are JSON; every failure is a
+// Kubernetes `Status` object (`{"kind":"Status",...,"reason":"NotFound","code":404}`).
+//
+// | method | path | answer | runs on |
+// | --- | --- | --- | --- |
+// | GET | `/healthz` | 200 `ok`, or 503 with one detail line each (no auth) | any member |
+// | GET | `/readyz` | 200 `ok`, or 503 with one detail line each (no auth) | any member |
+// | GET | `/metrics` | Prometheus text, `text/plain; version=0.0.4` (no auth) | any member |
+// | GET | `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}` | discovery (APIVersions, APIGroupList, APIResourceList) | any member |
+// | GET | `/api/v1/namespaces/{ns}/{plural}` | list (`{Kind}List`) or `?watch=true` | any member |
+// | GET | `/api/v1/{plural}` | list or watch across namespaces (or of a cluster-scoped kind) | any member |
+// | GET | `/api/v1/namespaces/{ns}/{plural}/{name}`, `/api/v1/{plural}/{name}` (cluster-scoped) | the object | any member |
+// | POST | `/api/v1/namespaces/{ns}/{plural}`, `/api/v1/{plural}` (cluster-scoped) | 201 + object | leader (forwarded) |
+// | PUT | `.../{plural}/{name}` | 200 + object (`metadata.resourceVersion` in the body is the optimistic lock: 409 Conflict when stale) | leader (forwarded) |
+// | DELETE | `.../{plural}/{name}` | 200 + the object's last state; optional body `{"preconditions":{"resourceVersion":"N","uid":"..."}}` or `?resourceVersion=N` | leader (forwarded) |
+// | (same) | `/apis/{group}/{version}/[namespaces/{ns}/]{plural}[/{name}]` | as above, for kinds of API groups | |
+// | GET | `/shoal/v1/status` | this member's view (`ClusterService.status()`) | any member |
+// | GET | `/shoal/v1/members` | every member (`members()`) | leader (forwarded) |
+// | POST | `/shoal/v1/members` | admit a member; body `{"name","host","peerPort","apiPort","incarnation"}` (`admitMember`) | leader (forwarded) |
+// | DELETE | `/shoal/v1/members/{name}` | remove a (dead) member (`removeMember`) | leader (forwarded) |
+// | POST | `/shoal/v1/init` | bootstrap a one-member cluster here (`initializeCluster`) | this agent |
+// | POST | `/shoal/v1/join` | body `{"endpoint":"IP:PORT","token":"..."}`: join that cluster (`joinCluster`) | this agent |
+// | POST | `/shoal/v1/leave` | leave the cluster gracefully (`leaveCluster`) | this member |
+// | GET | `/shoal/v1/token` | `{"token":"..."}`, or 404 when this agent belongs to no cluster | this member |
+//
+// Cluster routes answer 200 with the JSON the member's completion gives, or its
+// `ServiceError` as a `Status` (status code and reason as the member chose them).
+//
+// Status codes and reasons of failures: 400 BadRequest (malformed JSON, body contradicting
+// the URL, bad parameter or selector), 401 Unauthorized, 404 NotFound (unknown route or
+// kind, missing object), 405 MethodNotAllowed, 408 Timeout (a request that does not arrive
+// whole within the request timeout), 409 AlreadyExists / Conflict (stale resourceVersion or
+// uid precondition), 410 Expired (watch from a version older than the history), 413
+// RequestEntityTooLarge, 422 Invalid (field errors), 429 TooManyRequests (watch limit, or
+// the member's), 431 (headers too large), 503 ServiceUnavailable (no leader, leader
+// unreachable, too many connections; with `Retry-After: 1`), 504 Timeout (not answered within
+// the request timeout). Malformed HTTP is answered with its status, then the connection closes.
+//
+// Query parameters of object reads:
+// - `labelSelector=` (lists and watches): Kubernetes syntax (`app=web,tier!=db`); a bad one is 400.
+// - Consistency: reads are **linearizable** by default (the member confirms it is up to date
+//   with the leader, Raft ReadIndex, before serving from its store). `resourceVersion=0` or
+//   `consistency=stale` serve this member's store at once: faster, possibly behind.
+// - `watch=true` (or `1`) streams `{"type":"ADDED|MODIFIED|DELETED","object":{...}}` lines
+//   (chunked). With `resourceVersion=N`: every change after N, then live changes (410
+//   Expired when N is older than the member's history: re-list). Without a resourceVersion: one
+//   ADDED per current object (after a linearizable read; `resourceVersion=0` skips it), then
+//   live changes. `timeoutSeconds=` ends the stream cleanly (at most
+//   `APIServer.Limits.watchTimeoutSecondsMax`). A client that reads too slowly, or whose
+//   member's history restarted under it (snapshot installed), receives
+//   `{"type":"ERROR","object":<Status 410 Expired>}` and the stream ends: re-list and watch again.
+//   Watches only follow collections (not `.../{name}?watch=true`: 405).
+//
+// Writes reaching a member that does not lead are forwarded to the leader with the header
+// `X-Shoal-Forwarded: 1`; a request already carrying it is refused (503) rather than
+// forwarded again. No known leader: 503 with `Retry-After: 1`. A write answered with 504
+// (request timeout) may still have been applied: read before retrying.
+//
+// Where this departs from Kubernetes: no PATCH, no DELETE of collections, no pagination
+// (`limit`/`continue`), no field selectors, no `generateName`, no server-side dry run, no
+// `Expect: 100-continue` (curl waits a second, then sends the body anyway); the body's
+// `kind` and `apiVersion` may be omitted (the route supplies them; PUT also fills in
+// `metadata.name`, both fill in `metadata.namespace`); a GET with `resourceVersion=N` (N > 0)
+// is a linearizable read, not "at least N from a cache"; watch bookmarks are not sent; a
+// DELETE answers with the object's last state rather than a `Status`.
+
+/// What a request path names.
+enum APIRoute: Equatable {
+    case health
+    case readiness
+    case metrics
+    /// `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`.
+    case discovery(DiscoveryPath)
+    /// Objects of one kind: a collection (`name` nil) or one object.
+    case objects(ResourcePath)
+    /// `/shoal/v1/...`.
+    case cluster(ClusterPath)
+
+    enum DiscoveryPath: Equatable {
+        case coreVersions
+        case groups
+        case resources(group: String, version: String)
+    }
+
+    enum ClusterPath: Equatable {
+        case status, members, initialize, join, leave, token
+        case member(name: String)
+    }
+
+    /// The route for `path`, or nil (404).
+    init?(path: String) {
+        if path.utf8.count > Self.pathBytesMax { return nil }
+        switch path {
+        case "/healthz": self = .health; return
+        case "/readyz": self = .readiness; return
+        case "/metrics": self = .metrics; return
+        case "/api": self = .discovery(.coreVersions); return
+        case "/apis": self = .discovery(.groups); return
+        default: break
+        }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // A leading "/" makes the first segment empty; no other segment may be (no "//", no trailing "/").
+        guard segments.count >= 2, segments[0].isEmpty, !segments.dropFirst().contains(where: \.isEmpty) else { return nil }
+        let parts = Array(segments.dropFirst())
+        switch parts[0] {
+        case "api":
+            guard parts.count >= 2, parts[1] == "v1" else { return nil }
+            if parts.count == 2 { self = .discovery(.resources(group: "", version: "v1")); return }
+            guard let resource = ResourcePath(group: "", version: "v1", rest: Array(parts[2...])) else { return nil }
+            self = .objects(resource)
+        case "apis":
+            guard parts.count >= 3 else { return nil }
+            if parts.count == 3 { self = .discovery(.resources(group: parts[1], version: parts[2])); return }
+            guard let resource = ResourcePath(group: parts[1], version: parts[2], rest: Array(parts[3...])) else { return nil }
+            self = .objects(resource)
+        case "shoal":
+            guard parts.count >= 3, parts[1] == "v1" else { return nil }
+            switch (parts.count, parts[2]) {
+            case (3, "status"): self = .cluster(.status)
+            case (3, "members"): self = .cluster(.members)
+            case (4, "members"): self = .cluster(.member(name: parts[3]))
+            case (3, "init"): self = .cluster(.initialize)
+            case (3, "join"): self = .cluster(.join)
+            case (3, "leave"): self = .cluster(.leave)
+            case (3, "token"): self = .cluster(.token)
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Longest path routed, in bytes (names are at most 253 bytes; anything far longer is noise).
+    static let pathBytesMax = 2048
+}
+
+/// A kind's collection (in one namespace, or across all of them) or one object of it.
+struct ResourcePath: Equatable {
+    let kind: Kind
+    /// Nil: every namespace (collections of namespaced kinds), or a cluster-scoped kind.
+    let namespace: String?
+    /// Nil: the collection.
+    let name: String?
+
+    /// `rest` is what follows `/api/v1` or `/apis/{group}/{version}`:
+    /// `[namespaces, {ns}], {plural}, [{name}]`. Nil when no registered kind is served
+    /// there, or its scope does not fit (a cluster-scoped kind under a namespace, or one
+    /// object of a namespaced kind without its namespace).
+    init?(group: String, version: String, rest: [String]) {
+        if rest.count >= 3 && rest[0] == "namespaces" {
+            guard rest.count <= 4, let kind = Kind.resource(group: group, version: version, plural: rest[2]),
+                  kind.namespaced else { return nil }
+            self.kind = kind
+            namespace = rest[1]
+            name = rest.count == 4 ? rest[3] : nil
+        } else {
+            guard rest.count <= 2, let kind = Kind.resource(group: group, version: version, plural: rest[0]) else { return nil }
+            if kind.namespaced && rest.count == 2 { return nil }
+            self.kind = kind
+            namespace = nil
+            name = rest.count == 2 ? rest[1] : nil
+        }
+    }
+
+    /// "configmaps \"web\"" or "configmaps" (for messages).
+    var description: String { name.map { "\(kind.plural) \"\($0)\"" } ?? kind.plural }
+}

@@ -1,0 +1,285 @@
+import API
+import JSON
+import RaftCore
+import RaftStorage
+import Store
+import Transport
+
+// Joining, admitting, promoting, leaving and removing members; where peers are reached.
+
+extension Member {
+    // MARK: shoal join (on the new member)
+
+    public func joinCluster(endpoint: String, token text: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
+        guard identity.token == nil, node == nil else {
+            return completion(.failure(ServiceError(status: 409, reason: "AlreadyExists", message: "this agent already belongs to a cluster")))
+        }
+        guard let token = ClusterToken(parsing: text) else {
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "malformed join token")))
+        }
+        let parts = endpoint.split(separator: ":")
+        guard parts.count <= 2, let host = parts.first.map(String.init), !host.isEmpty else {
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "endpoint must be HOST or HOST:PORT")))
+        }
+        let port = parts.count == 2 ? UInt16(parts[1]) ?? 0 : options.apiPort
+        guard port > 0 else { return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "bad port in \(endpoint)"))) }
+        let bearer = identity.with(token: token).apiToken(localFallback: "")
+        let me = MemberContext(name: identity.name, host: identity.advertiseHost, peerPort: identity.peerPort,
+                               apiPort: options.apiPort, incarnation: identity.incarnation)
+        let body = JSONValue.object(JSONObject([("name", .string(me.name)), ("host", .string(me.host)),
+                                                ("peerPort", .int(Int64(me.peerPort))), ("apiPort", .int(Int64(me.apiPort))),
+                                                ("incarnation", .string(hex16(me.incarnation)))])).serialized()
+        inBackground(on: loop, { () -> Result<[UInt8], ServiceError> in
+            do {
+                let reply = try HTTPClient(host: host, port: port, timeoutMilliseconds: 15_000).send(
+                    method: "POST", target: "/shoal/v1/members",
+                    headers: [("Authorization", "Bearer \(bearer)"), ("Content-Type", "application/json")], body: body)
+                guard reply.status == 200 || reply.status == 201 else {
+                    let message = (try? JSONValue.parse(reply.body))?["message"]?.stringValue ?? String(decoding: reply.body, as: UTF8.self)
+                    return .failure(ServiceError(status: reply.status, reason: "JoinRefused", message: "the cluster refused: \(message)"))
+                }
+                return .success(reply.body)
+            } catch {
+                return .failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "\(error)"))
+            }
+        }, then: { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let body):
+                self.identity.token = token
+                do {
+                    try self.identity.save(directory: self.options.dataDirectory)
+                    try self.startRaft(state: .joining)
+                    try self.writeAPIToken()
+                } catch {
+                    return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)")))
+                }
+                for row in (try? JSONValue.parse(body))?.arrayValue ?? [] { self.learnAddress(fromMemberRow: row) }
+                Log.info("admitted to cluster \(hex16(token.clusterID)) as a learner; catching up")
+                completion(.success(self.status()))
+            }
+        })
+    }
+
+    // MARK: Admission (on the leader)
+
+    public func admitMember(_ request: JSONValue, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
+        guard let node, node.role == .leader else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader")))
+        }
+        guard let context = MemberContext(json: request) else {
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest",
+                                                    message: "a member needs name, host, peerPort, apiPort and incarnation")))
+        }
+        let id = MemberID.of(host: context.host, peerPort: context.peerPort)
+        if node.membership.contains(id) {
+            if peerAddresses[id]?.incarnation == context.incarnation { return completion(.success(members())) }
+            return completion(.failure(ServiceError(
+                status: 409, reason: "AlreadyExists",
+                message: "\(context.host):\(context.peerPort) is already member \(name(of: id)) with other data (was its data directory wiped?): run `shoal remove \(name(of: id))` first")))
+        }
+        if peerAddresses.contains(where: { $0.key != id && $0.value.name == context.name }) {
+            return completion(.failure(ServiceError(status: 409, reason: "AlreadyExists", message: "a member named \(context.name) already exists")))
+        }
+        learnAddress(id, PeerAddress(host: context.host, peerPort: context.peerPort, apiPort: context.apiPort,
+                                     name: context.name, incarnation: context.incarnation))
+        proposeMembership(.init(.addLearner, node: id, context: context.bytes), completion: completion)
+    }
+
+    func proposeMembership(_ change: Raft.MembershipChange, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
+        guard node != nil else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "not in a cluster")))
+        }
+        do {
+            let index = try node!.proposeMembershipChange(change)
+            membershipWaiters[index] = (node!.term, loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion)
+            pump()
+        } catch {
+            completion(.failure(Self.serviceError(error)))
+        }
+    }
+
+    // MARK: Removal
+
+    public func removeMember(named name: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
+        guard let node, node.role == .leader else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader")))
+        }
+        guard let id = node.membership.all.first(where: { self.name(of: $0) == name }) else {
+            return completion(.failure(ServiceError(status: 404, reason: "NotFound", message: "no member named \(name)")))
+        }
+        guard node.membership.voters != [id] else {
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "\(name) is the last voter")))
+        }
+        if id == identity.nodeID {
+            // The leader removing itself: hand over first, then the new leader removes it.
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest",
+                                                    message: "\(name) leads: run `shoal leave` on it to hand over and leave")))
+        }
+        proposeMembership(.init(.remove, node: id), completion: completion)
+    }
+
+    // MARK: shoal leave (on the leaving member)
+
+    public func leaveCluster(completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
+        guard let node else {
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "this agent is not in a cluster")))
+        }
+        guard node.membership.voters != [identity.nodeID] else {
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest",
+                                                    message: "the last voter cannot leave; stop the agent instead")))
+        }
+        guard leave == nil else {
+            return completion(.failure(ServiceError(status: 409, reason: "Conflict", message: "already leaving")))
+        }
+        leave = LeaveProgress(completion: completion, deadline: loop.nowMilliseconds + 30_000)
+        continueLeaving()
+    }
+
+    /// Drives a leave: hand leadership over, then ask the new leader to remove this member.
+    func continueLeaving() {
+        guard var progress = leave, node != nil else { return }
+        if loop.nowMilliseconds > progress.deadline {
+            leave = nil
+            return progress.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "could not leave in time; retry")))
+        }
+        if node!.role == .leader {
+            if node!.status.leadTransferee == Raft.noNode, let heir = bestHeir() {
+                try? node!.transferLeadership(to: heir)
+                pump()
+            }
+            return
+        }
+        guard !progress.removalRequested, let endpoint = leaderAPIEndpoint else { return }
+        progress.removalRequested = true
+        leave = progress
+        let bearer = apiToken
+        let target = "/shoal/v1/members/\(identity.name)"
+        inBackground(on: loop, { () -> Result<Void, ServiceError> in
+            do {
+                let reply = try HTTPClient(host: endpoint.host, port: endpoint.port, timeoutMilliseconds: 15_000)
+                    .send(method: "DELETE", target: target, headers: [("Authorization", "Bearer \(bearer)")])
+                if reply.status == 200 { return .success(()) }
+                let message = (try? JSONValue.parse(reply.body))?["message"]?.stringValue ?? "status \(reply.status)"
+                return .failure(ServiceError(status: reply.status, reason: "LeaveFailed", message: message))
+            } catch {
+                return .failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "\(error)"))
+            }
+        }, then: { [weak self] result in
+            guard let self, let progress = self.leave else { return }
+            switch result {
+            case .success:
+                self.leave = nil
+                self.identity.state = "left"
+                try? self.identity.save(directory: self.options.dataDirectory)
+                Log.info("\(self.identity.name) left the cluster; stopping")
+                progress.completion(.success(.object(JSONObject([("left", .string(self.identity.name))]))))
+                // Let the answer reach the client before the loop stops.
+                let timer = LoopTimer(loop: self.loop)
+                timer.start(afterMilliseconds: 300) { [weak self] in self?.shutDown(exitCode: 0) }
+                self.leaveTimer = timer
+            case .failure:
+                var retry = progress
+                retry.removalRequested = false  // try again on a later tick (e.g. the leader moved)
+                self.leave = retry
+            }
+        })
+    }
+
+    /// The voter with the most of the log, to hand leadership to.
+    func bestHeir() -> Raft.NodeID? {
+        guard let node else { return nil }
+        let status = node.status
+        return status.membership.voters.filter { $0 != identity.nodeID }
+            .max { (status.followers[$0]?.match ?? 0, $1) < (status.followers[$1]?.match ?? 0, $0) }
+    }
+
+    // MARK: Leader duties: promote caught-up learners, keep Member objects in step
+
+    func runLeaderDuties() {
+        guard let node, node.role == .leader, ticks - lastPromotionTick >= 10 else { return }
+        lastPromotionTick = ticks
+        let status = node.status
+        if status.membership.voters.count < options.votersMax {
+            for learner in status.membership.learners {
+                guard let progress = status.followers[learner], progress.match >= status.commit else { continue }
+                if (try? self.node!.proposeMembershipChange(.init(.promote, node: learner))) != nil {
+                    Log.info("promoting \(name(of: learner)) to voter (caught up at \(progress.match))")
+                    pump()
+                }
+                break  // one change at a time
+            }
+        }
+        reconcileMemberObjects()
+    }
+
+    // MARK: Addresses
+
+    func membershipApplied(_ change: Raft.MembershipChange, _ membership: Raft.Membership) {
+        if let context = MemberContext(bytes: change.context) {
+            learnAddress(MemberID.of(host: context.host, peerPort: context.peerPort),
+                         PeerAddress(host: context.host, peerPort: context.peerPort, apiPort: context.apiPort,
+                                     name: context.name, incarnation: context.incarnation))
+        }
+        if change.kind == .remove && change.node != identity.nodeID {
+            transport?.removePeer(change.node)
+            peerAddresses[change.node] = nil
+        }
+        if change.kind == .remove && change.node == identity.nodeID && leave == nil {
+            Log.warn("\(identity.name) was removed from the cluster; stopping")
+            identity.state = "left"
+            try? identity.save(directory: options.dataDirectory)
+            shutDown(exitCode: 0)
+        }
+    }
+
+    func learnAddress(_ id: UInt64, _ address: PeerAddress) {
+        guard id != identity.nodeID else { return }
+        var merged = address
+        if merged.incarnation == nil { merged.incarnation = peerAddresses[id]?.incarnation }
+        if let known = peerAddresses[id], known == merged { return }
+        peerAddresses[id] = merged
+        transport?.setPeer(id, host: address.host, port: address.peerPort)
+    }
+
+    func learnAddress(fromMemberRow row: JSONValue) {
+        guard let name = row["name"]?.stringValue, let address = row["address"]?.stringValue else { return }
+        let parts = address.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]) else { return }
+        let apiPort = row["apiPort"]?.intValue.flatMap { UInt16(exactly: $0) } ?? options.apiPort
+        learnAddress(MemberID.of(host: String(parts[0]), peerPort: port),
+                     PeerAddress(host: String(parts[0]), peerPort: port, apiPort: apiPort, name: name, incarnation: nil))
+    }
+
+    /// Reads every Member object (after a restart or a snapshot install).
+    func learnAddressesFromStore() {
+        for object in store.list(.member).items {
+            guard let spec = object.json["spec"], let host = spec["address"]?.stringValue,
+                  let peerPort = spec["peerPort"]?.intValue.flatMap({ UInt16(exactly: $0) }),
+                  let apiPort = spec["apiPort"]?.intValue.flatMap({ UInt16(exactly: $0) }) else { continue }
+            let incarnation = spec["incarnation"]?.intValue.flatMap { UInt64(exactly: $0) }
+            learnAddress(MemberID.of(host: host, peerPort: peerPort),
+                         PeerAddress(host: host, peerPort: peerPort, apiPort: apiPort, name: object.key.name, incarnation: incarnation))
+        }
+    }
+
+    /// A peer that proved the cluster secret is refused if its incarnation differs from the
+    /// one recorded for its address: its data directory was wiped (it must be removed and
+    /// joined again, or it could vote twice in a term).
+    func acceptPeer(_ id: UInt64, context: [UInt8]) -> Bool {
+        var reader = ByteReader(context)
+        guard (try? reader.get(UInt8.self)) == 1, let incarnation = try? reader.get(UInt64.self) else { return false }
+        if let known = peerAddresses[id]?.incarnation, known != incarnation {
+            metrics.refusedPeers += 1
+            Log.warn("refused \(name(of: id)): its data directory changed (incarnation \(hex16(incarnation)), expected \(hex16(known))); remove it with `shoal remove \(name(of: id))` and join it again")
+            return false
+        }
+        if peerAddresses[id]?.incarnation == nil, var address = peerAddresses[id] {
+            address.incarnation = incarnation
+            peerAddresses[id] = address
+        }
+        return true
+    }
+}

@@ -1,0 +1,232 @@
+import API
+import RaftCore
+import RaftStorage
+import Store
+import Transport
+
+// The Ready loop: every input (a tick, a peer message, a proposal, a WAL completion) is
+// followed by `pump`, which carries out the core's Ready batches in the order docs/raft.md
+// prescribes.
+
+extension Member {
+    func tick() {
+        ticks += 1
+        if node != nil {
+            node!.tick()
+            pump()
+            runLeaderDuties()
+        }
+        expireWaiters()
+        continueLeaving()
+    }
+
+    func received(from peer: UInt64, _ payload: [UInt8]) {
+        guard node != nil else { return }
+        let message: Raft.Message
+        do {
+            message = try MessageCodec.decode(payload)
+        } catch {
+            metrics.malformedMessages += 1
+            Log.warn("dropped a malformed message from \(hex16(peer)): \(error)")
+            return
+        }
+        guard message.from == peer else {
+            metrics.malformedMessages += 1
+            return  // a peer may only speak for itself
+        }
+        node!.step(message)
+        pump()
+    }
+
+    func peerDown(_ peer: UInt64) {
+        guard node != nil else { return }
+        node!.reportUnreachable(peer)
+        pump()
+    }
+
+    /// Carries out every pending Ready batch.
+    func pump() {
+        guard node != nil, exitCode == nil else { return }
+        while node!.hasReady {
+            let ready = node!.ready()
+            var installed: (index: Raft.Index, term: Raft.Term)?
+            if let snapshot = ready.snapshot {
+                guard installSnapshot(snapshot) else { return }
+                installed = (snapshot.meta.index, snapshot.meta.term)
+            }
+            // 1–3: persistence goes to the WAL thread; one sync covers whatever is queued.
+            let needsSync = !ready.entries.isEmpty || ready.hardStateNeedsSync || installed != nil
+            worker.submit(.init(token: ready.ack.sequence, installedSnapshot: installed, entries: ready.entries,
+                                hardState: ready.hardState, needsSync: needsSync))
+            awaitingDurability.append((ready.ack, ready.messagesAfterPersist))
+            // 5: the leader's appends leave at once, in parallel with its own write.
+            send(ready.messagesNow)
+            // 4: committed entries are applied now; they are durable on a quorum already.
+            for entry in ready.committedEntries { apply(entry) }
+            // 7: reads whose leadership round completed.
+            for state in ready.readStates { readConfirmed(state) }
+            observeRoleChanges()
+        }
+        maybeSnapshot()
+    }
+
+    /// The WAL thread made these batches durable (in order): acknowledge them to the core
+    /// and release the messages that waited for durability.
+    func walCompleted(tokens: [UInt64], error: StorageError?) {
+        if let error {
+            Log.error("storage failed, stopping this member: \(error)")
+            for (_, done) in controlCompletions { done(error) }
+            controlCompletions = [:]
+            shutDown(exitCode: 3)
+            return
+        }
+        for token in tokens where token & Self.controlTokenBit != 0 { controlCompletions.removeValue(forKey: token)?(nil) }
+        guard node != nil else { return }
+        for token in tokens where token & Self.controlTokenBit == 0 {
+            guard let first = awaitingDurability.first else { break }
+            precondition(first.ack.sequence == token, "WAL completed \(token) but \(first.ack.sequence) was next")
+            awaitingDurability.removeFirst()
+            node!.advance(first.ack)
+            send(first.messages)
+        }
+        metrics.walSyncs = worker.statistics.syncs
+        pump()
+    }
+
+    func send(_ messages: [Raft.Message]) {
+        guard let transport else { return }
+        for var message in messages {
+            if case .snapshotChunk(let chunk) = message.kind, chunk.data.isEmpty, chunk.length > 0 {
+                guard let filled = try? storage.fill(chunk) else { continue }  // gone: the transfer restarts
+                message.kind = .snapshotChunk(filled)
+            }
+            if !transport.send(to: message.to, MessageCodec.encode(message)) { metrics.messagesDropped += 1 }
+        }
+    }
+
+    /// Applies one committed entry to the store and answers whoever waits for it.
+    func apply(_ entry: Raft.Entry) {
+        var result: StoreResult?
+        switch entry.payload {
+        case .command(let bytes):
+            let applied = store.apply(index: entry.index, bytes)
+            result = applied.result
+            if !applied.events.isEmpty { notifySubscribers(applied.events) }
+        case .noop:
+            store.advance(to: entry.index)
+        case let .membership(change, membership):
+            store.advance(to: entry.index)
+            membershipApplied(change, membership)
+        }
+        metrics.appliedEntries += 1
+        if let waiter = membershipWaiters.removeValue(forKey: entry.index) {
+            if waiter.term == entry.term, case .membership = entry.payload {
+                waiter.completion(.success(members()))
+            } else {
+                waiter.completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
+                                                        message: "leadership changed before the membership change committed; retry")))
+            }
+        }
+        if let proposal = proposals.removeValue(forKey: entry.index) {
+            if proposal.term == entry.term, let result {
+                proposal.completion(.success(result))
+            } else {
+                proposal.completion(.failure(ServiceError(
+                    status: 503, reason: "ServiceUnavailable",
+                    message: "leadership changed before the write committed; it was not applied, retry")))
+            }
+        }
+        releaseReads()
+    }
+
+    func notifySubscribers(_ events: [WatchEvent]) {
+        for (id, deliver) in subscribers where !deliver(events) { subscribers[id] = nil }
+    }
+
+    // MARK: Snapshots received from the leader
+
+    func installSnapshot(_ snapshot: Raft.Snapshot) -> Bool {
+        do {
+            let file = try storage.installSnapshotFile(snapshot)
+            try restoreStore(from: file)
+            learnAddressesFromStore()
+            for (_, deliver) in subscribers { _ = deliver([]) }  // a gap: watchers must re-list
+            subscribers = [:]
+            Log.info("installed a snapshot from the leader at index \(snapshot.meta.index) (\(file.sizeBytes) bytes)")
+            return true
+        } catch {
+            Log.error("cannot install the snapshot from the leader, stopping: \(error)")
+            shutDown(exitCode: 3)
+            return false
+        }
+    }
+
+    func restoreStore(from file: SnapshotFile) throws(ServerError) {
+        var restorer = Store.Restorer()
+        do {
+            _ = try storage.snapshots.decompress(file.path) { (piece: [UInt8]) throws(StorageError) in
+                do { try restorer.feed(piece) } catch { throw StorageError.corrupt(path: file.path, offset: 0, reason: "\(error)") }
+            }
+            store = try restorer.finish()
+        } catch {
+            throw .storage("cannot restore the store from \(file.path): \(error)")
+        }
+        guard store.revision == file.metadata.index else {
+            throw .storage("snapshot \(file.path) holds revision \(store.revision), expected \(file.metadata.index)")
+        }
+    }
+
+    // MARK: Reads
+
+    func readConfirmed(_ state: Raft.ReadState) {
+        guard let waiter = readWaiters.removeValue(forKey: state.requestID) else { return }
+        guard let index = state.index else {
+            waiter.completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
+                                                    message: "leadership could not be confirmed; retry")))
+            return
+        }
+        readsAwaitingApply.append((index, waiter.completion))
+        releaseReads()
+    }
+
+    func releaseReads() {
+        guard !readsAwaitingApply.isEmpty else { return }
+        let revision = store.revision
+        var waiting: [(index: Raft.Index, completion: (Result<Void, ServiceError>) -> Void)] = []
+        for read in readsAwaitingApply {
+            if read.index <= revision { read.completion(.success(())) } else { waiting.append(read) }
+        }
+        readsAwaitingApply = waiting
+    }
+
+    /// Fails proposals and reads that waited too long (the client gets a 504 and may retry).
+    func expireWaiters() {
+        let now = loop.nowMilliseconds
+        for (index, proposal) in proposals where proposal.deadline <= now {
+            proposals[index] = nil
+            proposal.completion(.failure(ServiceError(status: 504, reason: "Timeout",
+                                                      message: "the write was not committed in time; it may still be applied")))
+        }
+        for (index, waiter) in membershipWaiters where waiter.deadline <= now {
+            membershipWaiters[index] = nil
+            waiter.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "the membership change was not committed in time")))
+        }
+        for (id, waiter) in readWaiters where waiter.deadline <= now {
+            readWaiters[id] = nil
+            waiter.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "could not confirm a linearizable read in time")))
+        }
+    }
+
+    func observeRoleChanges() {
+        guard let node else { return }
+        if node.role != lastObservedRole || node.term != lastObservedTerm {
+            if node.role == .leader && (lastObservedRole != .leader || node.term != lastObservedTerm) {
+                metrics.leaderElectionsWon += 1
+                Log.info("\(identity.name) leads term \(node.term)")
+            }
+            if node.term != lastObservedTerm { metrics.termChanges += 1 }
+            lastObservedRole = node.role
+            lastObservedTerm = node.term
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import API
+import JSON
+import RaftCore
+import Store
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// What the HTTP API asks of this member (API.ClusterService). All on the loop thread.
+
+extension Member: ClusterService {
+    public var apiToken: String { identity.apiToken(localFallback: localAPIToken) }
+    public var memberName: String { identity.name }
+
+    public func health() -> (ok: Bool, detail: [String]) {
+        if exitCode != nil { return (false, ["stopping"]) }
+        return (true, ["storage ok", node == nil ? "not in a cluster" : "raft running"])
+    }
+
+    public func readiness() -> (ok: Bool, detail: [String]) {
+        guard let node else { return (false, ["not in a cluster yet"]) }
+        let status = node.status
+        guard status.leader != Raft.noNode else { return (false, ["no leader known"]) }
+        guard status.applied >= status.commit else { return (false, ["applying: \(status.applied) of \(status.commit)"]) }
+        return (true, ["leader \(name(of: status.leader))", "applied \(status.applied)"])
+    }
+
+    public var isLeader: Bool { node?.role == .leader }
+
+    public var leaderAPIEndpoint: (host: String, port: UInt16)? {
+        guard let node, node.leader != Raft.noNode, node.leader != identity.nodeID,
+              let address = peerAddresses[node.leader] else { return nil }
+        return (address.host, address.apiPort)
+    }
+
+    public func propose(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
+        guard node != nil, node!.role == .leader else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader")))
+        }
+        let command: StoreCommand
+        switch write {
+        case .create(let object):
+            let (seconds, _) = WallClock.now()
+            command = .create(object: object, uid: Self.newUID(), creationTimestamp: Timestamp.format(unixSeconds: seconds))
+        case let .update(object, expected):
+            command = .update(object: object, expectedResourceVersion: expected)
+        case let .delete(key, expected, uid):
+            command = .delete(key: key, expectedResourceVersion: expected, expectedUID: uid)
+        }
+        do {
+            let index = try node!.propose(command.encoded())
+            proposals[index] = PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
+                                               completion: completion)
+            metrics.proposals += 1
+            pump()
+        } catch {
+            completion(.failure(Self.serviceError(error)))
+        }
+    }
+
+    public func awaitLinearizableRead(completion: @escaping (Result<Void, ServiceError>) -> Void) {
+        guard node != nil else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
+        }
+        let id = nextReadID
+        nextReadID += 1
+        do {
+            try node!.readIndex(requestID: id)
+            readWaiters[id] = ReadWaiter(deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
+            pump()
+        } catch {
+            completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
+                                             message: error == .noLeader ? "no leader is known; retry" : "too many reads waiting; retry")))
+        }
+    }
+
+    public func subscribe(_ deliver: @escaping ([WatchEvent]) -> Bool) -> WatchSubscription {
+        let id = nextSubscriberID
+        nextSubscriberID += 1
+        subscribers[id] = deliver
+        return WatchSubscription { [weak self] in self?.subscribers[id] = nil }
+    }
+
+    public func status() -> JSONValue {
+        var o = JSONObject()
+        o["name"] = .string(identity.name)
+        o["id"] = .string(hex16(identity.nodeID))
+        o["address"] = .string("\(identity.advertiseHost):\(identity.peerPort)")
+        o["api"] = .string("\(identity.advertiseHost):\(options.apiPort)")
+        guard let node else {
+            o["clustered"] = .bool(false)
+            return .object(o)
+        }
+        let s = node.status
+        o["clustered"] = .bool(true)
+        o["clusterID"] = identity.token.map { .string(hex16($0.clusterID)) } ?? .null
+        o["role"] = .string(s.role.rawValue)
+        o["term"] = .int(Int64(s.term))
+        o["leader"] = s.leader == Raft.noNode ? .null : .string(name(of: s.leader))
+        o["commitIndex"] = .int(Int64(s.commit))
+        o["appliedIndex"] = .int(Int64(s.applied))
+        o["lastIndex"] = .int(Int64(s.lastIndex))
+        o["snapshotIndex"] = .int(Int64(s.snapshotIndex))
+        o["voters"] = .array(s.membership.voters.map { .string(name(of: $0)) })
+        o["learners"] = .array(s.membership.learners.map { .string(name(of: $0)) })
+        o["storeRevision"] = .int(Int64(store.revision))
+        o["objects"] = .int(Int64(store.count))
+        return .object(o)
+    }
+
+    public func members() -> JSONValue {
+        guard let node else { return .array([]) }
+        let s = node.status
+        let tickMs = UInt64(options.tickMilliseconds)
+        var rows: [JSONValue] = []
+        for id in s.membership.all {
+            var o = JSONObject()
+            let address = id == identity.nodeID ? nil : peerAddresses[id]
+            o["name"] = .string(name(of: id))
+            o["id"] = .string(hex16(id))
+            o["address"] = .string(id == identity.nodeID ? "\(identity.advertiseHost):\(identity.peerPort)"
+                                   : address.map { "\($0.host):\($0.peerPort)" } ?? "unknown")
+            o["role"] = .string(id == s.leader ? "leader" : "follower")
+            o["voter"] = .bool(s.membership.isVoter(id))
+            if id == identity.nodeID {
+                o["matchIndex"] = .int(Int64(s.lastIndex))
+                o["lastContactMilliseconds"] = .int(0)
+                o["health"] = .string("healthy")
+            } else if let f = s.followers[id] {
+                o["matchIndex"] = .int(Int64(f.match))
+                let silence = f.ticksSinceResponse * tickMs
+                o["lastContactMilliseconds"] = .int(Int64(silence))
+                let connected = transport?.isConnected(id) ?? false
+                o["health"] = .string(connected && silence < UInt64(options.electionTicks) * tickMs ? "healthy" : "unreachable")
+                o["replication"] = .string(f.state)
+            } else {
+                o["health"] = .string("unknown")
+            }
+            rows.append(.object(o))
+        }
+        return .array(rows)
+    }
+
+    public func joinToken() -> String? { identity.token?.description }
+
+    // MARK: Helpers
+
+    func name(of id: UInt64) -> String {
+        if id == identity.nodeID { return identity.name }
+        return peerAddresses[id]?.name ?? hex16(id)
+    }
+
+    static func newUID() -> String {
+        var random = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40  // version 4
+        bytes[8] = (bytes[8] & 0x3f) | 0x80  // RFC 4122 variant
+        let hex = encodeHex(bytes)
+        let h = Array(hex)
+        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20..<32])
+    }
+
+    static func serviceError(_ error: Raft.ProposalError) -> ServiceError {
+        switch error {
+        case .notLeader: return ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader; retry")
+        case .transferInProgress: return ServiceError(status: 503, reason: "ServiceUnavailable", message: "leadership is moving; retry")
+        case .overloaded: return ServiceError(status: 429, reason: "TooManyRequests", message: "too many writes in flight; retry")
+        case .entryTooLarge(let bytes): return ServiceError(status: 413, reason: "RequestEntityTooLarge", message: "a write of \(bytes) bytes is too large")
+        case .membershipChangeNotReady, .membershipChangeInProgress:
+            return ServiceError(status: 503, reason: "ServiceUnavailable", message: "another membership change is in progress; retry")
+        case .invalidMembershipChange(let why): return ServiceError(status: 400, reason: "BadRequest", message: "invalid membership change: \(why)")
+        case .invalidTransferTarget(let id): return ServiceError(status: 400, reason: "BadRequest", message: "cannot hand leadership to \(hex16(id))")
+        case .emptyProposal: return ServiceError(status: 400, reason: "BadRequest", message: "empty write")
+        }
+    }
+}

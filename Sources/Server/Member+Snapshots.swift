@@ -1,0 +1,41 @@
+import RaftCore
+import RaftStorage
+import Store
+
+// Snapshots this member takes of its store: serialized and compressed on a helper thread
+// from a copy of the store (a value: the copy is free until the loop writes again), then
+// the log is compacted on the loop and the WAL on its own thread.
+
+extension Member {
+    func maybeSnapshot() {
+        guard let node, !snapshotInProgress, exitCode == nil else { return }
+        let index = store.revision
+        guard index >= node.status.snapshotIndex + UInt64(options.snapshotEveryEntries),
+              let meta = node.snapshotMeta(at: index) else { return }
+        snapshotInProgress = true
+        let copy = store
+        let snapshots = storage.snapshots
+        inBackground(on: loop, { () -> Result<SnapshotFile, StorageError> in
+            var writer = copy.snapshotWriter()
+            do throws(StorageError) {
+                return .success(try snapshots.save(meta: meta) { writer.next() })
+            } catch {
+                return .failure(error)
+            }
+        }, then: { [weak self] result in
+            guard let self else { return }
+            self.snapshotInProgress = false
+            switch result {
+            case .success(let file):
+                guard self.node != nil else { return }
+                self.storage.noteSnapshot(file)
+                _ = self.node!.compact(to: meta.index, snapshotSizeBytes: file.sizeBytes)
+                self.worker.compact(through: meta.index)
+                self.metrics.snapshots += 1
+                Log.info("snapshot at index \(meta.index): \(file.sizeBytes) bytes")
+            case .failure(let error):
+                Log.warn("snapshot at index \(meta.index) failed (will retry): \(error)")
+            }
+        })
+    }
+}

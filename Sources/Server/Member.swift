@@ -1,0 +1,244 @@
+import API
+import JSON
+import RaftCore
+import RaftStorage
+import Store
+import Transport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One running shoal member: the shell around `RaftNode`. It owns, on one event-loop thread,
+/// the Raft state, the replicated `Store`, the peer transport and the HTTP API; the WAL runs
+/// on its group-commit thread and snapshots on a helper thread, both posting back to the loop.
+///
+/// Confinement, not locks, keeps it safe: everything runs on the loop thread, and other
+/// threads only `loop.post` back to it (hence the unchecked Sendable).
+public final class Member: @unchecked Sendable {
+    let options: ServerOptions
+    let loop: EventLoop
+    var identity: AgentIdentity
+    let storage: MemberStorage
+    var worker: GroupCommitWorker!
+    var node: RaftNode?
+    var transport: PeerTransport?
+    var api: APIServer?
+    public internal(set) var store = Store()
+    var tickTimer: LoopTimer?
+    var localAPIToken: String
+
+    /// Readys handed to the WAL thread, in order, waiting to be durable.
+    var awaitingDurability: [(ack: Raft.Ready.Ack, messages: [Raft.Message])] = []
+    var proposals: [Raft.Index: PendingProposal] = [:]
+    var readWaiters: [UInt64: ReadWaiter] = [:]
+    var nextReadID: UInt64 = 1
+    /// Linearizable reads waiting for the store to apply up to their index.
+    var readsAwaitingApply: [(index: Raft.Index, completion: (Result<Void, ServiceError>) -> Void)] = []
+    var subscribers: [Int: ([WatchEvent]) -> Bool] = [:]
+    var nextSubscriberID = 1
+    var snapshotInProgress = false
+    /// Addresses of the other members (from founders, membership entries, Member objects).
+    var peerAddresses: [UInt64: PeerAddress] = [:]
+    var metrics = MetricsState()
+    var lastObservedRole: Raft.Role = .follower
+    var lastObservedTerm: Raft.Term = 0
+    var leave: LeaveProgress?
+    var leaveTimer: LoopTimer?
+    var memberWritesInFlight = 0
+    var lastPromotionTick: UInt64 = 0
+    var ticks: UInt64 = 0
+    /// WAL writes made outside Raft's batches (founding at run time), by token.
+    var controlCompletions: [UInt64: (StorageError?) -> Void] = [:]
+    /// Membership changes proposed for a client, by entry index.
+    var membershipWaiters: [Raft.Index: (term: Raft.Term, deadline: UInt64, completion: (Result<JSONValue, ServiceError>) -> Void)] = [:]
+    /// Set when the member must stop (a fatal storage error, or it left the cluster).
+    public private(set) var exitCode: Int32?
+
+    struct PendingProposal {
+        var term: Raft.Term
+        var deadline: UInt64
+        var completion: (Result<StoreResult, ServiceError>) -> Void
+    }
+
+    struct ReadWaiter {
+        var deadline: UInt64
+        var completion: (Result<Void, ServiceError>) -> Void
+    }
+
+    struct PeerAddress: Equatable {
+        var host: String
+        var peerPort: UInt16
+        var apiPort: UInt16
+        var name: String
+        var incarnation: UInt64?
+    }
+
+    struct LeaveProgress {
+        var completion: (Result<JSONValue, ServiceError>) -> Void
+        var deadline: UInt64
+        var removalRequested = false
+    }
+
+    /// Opens the data directory, recovers, and starts transport, API and ticks on `loop`.
+    /// Call on the loop thread before `loop.run()`.
+    public init(options: ServerOptions, loop: EventLoop) throws(ServerError) {
+        self.options = options
+        self.loop = loop
+        try Self.makeDirectories(options.dataDirectory)
+        identity = try Self.loadOrCreateIdentity(options)
+        guard identity.state != "left" else {
+            throw .cluster("this member left its cluster; its data directory \(options.dataDirectory) must not be reused (remove it to start a new member)")
+        }
+        do {
+            let (storage, recovered) = try MemberStorage.open(directory: joinPath(options.dataDirectory, "raft"),
+                                                             fileSystem: PosixFileSystem())
+            self.storage = storage
+            if let torn = recovered.tornTail { Log.warn("cut off a torn final WAL frame in \(torn.path) at byte \(torn.offset) (a write interrupted by a crash)") }
+            for skipped in recovered.skippedSnapshots { Log.warn("skipped snapshot \(skipped)") }
+            localAPIToken = try Self.loadOrCreateLocalToken(options.dataDirectory)
+            worker = nil
+            try start(recovered: recovered)
+        } catch let error as ServerError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    private func start(recovered: MemberStorage.Recovered) throws(ServerError) {
+        worker = GroupCommitWorker(wal: storage.wal) { [loop] tokens, error in
+            loop.post { [weak self] in self?.walCompleted(tokens: tokens, error: error) }
+        }
+        var state = recovered.state
+        if let snapshot = recovered.snapshot { try restoreStore(from: snapshot) }
+        if recovered.isEmpty {
+            if options.forceNewCluster { throw .usage("--force-new-cluster needs a data directory with data") }
+            if identity.token != nil {
+                state = .joining  // admitted before a crash, nothing replicated yet: wait for the leader
+            } else if !options.founders.isEmpty {
+                state = try foundCluster()
+            } else {
+                Log.info("\(identity.name) is not in a cluster yet: run `shoal init` here, or `shoal join` to join one")
+            }
+        } else {
+            guard identity.token != nil else {
+                throw .storage("\(options.dataDirectory) holds Raft data but no cluster identity (agent.json)")
+            }
+            if options.forceNewCluster { state = try forcedNewClusterState(from: state) }
+        }
+        if identity.token != nil { try startRaft(state: state) }
+        try startAPI()
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: options.tickMilliseconds, repeatMilliseconds: options.tickMilliseconds) { [weak self] in
+            self?.tick()
+        }
+        tickTimer = timer
+        try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
+                                          bytes: Array((apiToken + "\n").utf8))
+        Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API on \(options.advertiseHost):\(options.apiPort)")
+    }
+
+    /// Creates the RaftNode and the peer transport for `state`.
+    func startRaft(state: Raft.PersistentState) throws(ServerError) {
+        guard let token = identity.token else { preconditionFailure("startRaft without a token") }
+        var config = Raft.Config(id: identity.nodeID, randomSeed: AgentIdentity.newIncarnation())
+        config.electionTimeoutTicks = options.electionTicks
+        config.heartbeatIntervalTicks = options.heartbeatTicks
+        do {
+            node = try RaftNode(config: config, state: state)
+        } catch {
+            throw .storage("the recovered Raft state is inconsistent: \(error)")
+        }
+        let transport: PeerTransport
+        do {
+            transport = try PeerTransport(
+                loop: loop, localID: identity.nodeID, listenHost: options.listenHost ?? options.advertiseHost,
+                listenPort: options.peerPort, clusterSecret: token.peerSecret,
+                helloContext: helloContext())
+        } catch {
+            throw .usage("cannot listen for peers on \(options.advertiseHost):\(options.peerPort): \(error)")
+        }
+        transport.handlers = PeerTransport.Handlers(
+            onMessage: { [weak self] from, payload in self?.received(from: from, payload) },
+            onPeerUp: { [weak self] id in self?.metrics.peerConnections += 1; _ = id },
+            onPeerDown: { [weak self] id in self?.peerDown(id) },
+            acceptPeer: { [weak self] id, context in self?.acceptPeer(id, context: context) ?? false })
+        self.transport = transport
+        for founder in identity.founders {
+            let parts = founder.split(separator: ":")
+            guard parts.count == 2, let port = UInt16(parts[1]) else { continue }
+            learnAddress(MemberID.of(host: String(parts[0]), peerPort: port),
+                         PeerAddress(host: String(parts[0]), peerPort: port, apiPort: options.apiPort,
+                                     name: AgentIdentity.defaultName(for: String(parts[0])), incarnation: nil))
+        }
+        learnAddressesFromStore()
+        lastObservedTerm = node!.term
+        pump()
+    }
+
+    func startAPI() throws(ServerError) {
+        do {
+            api = try APIServer(loop: loop, host: options.listenHost ?? options.advertiseHost, port: options.apiPort, service: self)
+        } catch {
+            throw .usage("cannot serve the API on \(options.advertiseHost):\(options.apiPort): \(error)")
+        }
+    }
+
+    /// What a peer tells us in its handshake: its incarnation.
+    func helloContext() -> [UInt8] {
+        var w = ByteWriter()
+        w.put(UInt8(1))
+        w.put(identity.incarnation)
+        return w.bytes
+    }
+
+    /// Stops everything (after a fatal error or a leave); `loop.run()` then returns.
+    func shutDown(exitCode: Int32) {
+        guard self.exitCode == nil else { return }
+        self.exitCode = exitCode
+        tickTimer?.stop()
+        transport?.close()
+        worker?.stop()
+        loop.stop()
+    }
+
+    // MARK: Start-up helpers
+
+    static func makeDirectories(_ path: String) throws(ServerError) {
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if access(prefix, F_OK) != 0 && mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw .storage("cannot create \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func loadOrCreateIdentity(_ options: ServerOptions) throws(ServerError) -> AgentIdentity {
+        if let identity = try AgentIdentity.load(directory: options.dataDirectory) {
+            guard identity.advertiseHost == options.advertiseHost, identity.peerPort == options.peerPort else {
+                throw .usage("\(options.dataDirectory) belongs to member \(identity.name) at \(identity.advertiseHost):\(identity.peerPort); start it with that --advertise address (or use another data directory)")
+            }
+            return identity
+        }
+        let identity = AgentIdentity(name: AgentIdentity.defaultName(for: options.advertiseHost),
+                                     advertiseHost: options.advertiseHost, peerPort: options.peerPort,
+                                     apiPort: options.apiPort, incarnation: AgentIdentity.newIncarnation(),
+                                     token: nil, founders: [], state: "active")
+        try identity.save(directory: options.dataDirectory)
+        return identity
+    }
+
+    static func loadOrCreateLocalToken(_ directory: String) throws(ServerError) -> String {
+        let path = joinPath(directory, "local-token")
+        if let text = try? String(decoding: PosixFileSystem().open(path, create: false).read(at: 0, count: 256), as: UTF8.self),
+           text.trimmingWhitespace().count >= 32 {
+            return text.trimmingWhitespace()
+        }
+        var random = SystemRandomNumberGenerator()
+        let token = encodeHex((0..<20).map { _ in UInt8.random(in: 0...255, using: &random) })
+        try AgentIdentity.writeSecretFile(directory: directory, name: "local-token", bytes: Array((token + "\n").utf8))
+        return token
+    }
+}

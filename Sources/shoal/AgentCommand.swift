@@ -1,0 +1,121 @@
+import ArgumentParser
+import Server
+import Transport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `shoal agent`: runs a member until it is stopped (SIGTERM/SIGINT), leaves, or its storage fails.
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run this host's member. The same command on every founding host forms a cluster.")
+
+    @Option(help: "The member's data directory.")
+    var dataDir: String = "/var/lib/shoal"
+
+    @Option(help: "The IPv4 address other members and clients reach this host at.")
+    var advertise: String
+
+    @Option(help: "Founding members, comma-separated HOST or HOST:PORT (include this host). Omit to wait for `shoal init` or `shoal join`.")
+    var peers: String?
+
+    @Option(help: "The join token (required with --peers; `shoal token --generate` makes one).")
+    var token: String?
+
+    @Option(help: "Port for Raft peers.")
+    var peerPort: UInt16 = 7400
+
+    @Option(help: "Port for the HTTP API.")
+    var apiPort: UInt16 = 7401
+
+    @Option(help: "Address to bind (default: the advertised one).")
+    var listen: String?
+
+    @Option(help: "Milliseconds per Raft tick.")
+    var tickMs: Int = 10
+
+    @Option(help: "Ticks between leader heartbeats.")
+    var heartbeatTicks: Int = 2
+
+    @Option(help: "Ticks without a leader before an election (randomized up to twice as many).")
+    var electionTicks: Int = 10
+
+    @Option(help: "Take a snapshot every this many applied entries.")
+    var snapshotEntries: Int = 10_000
+
+    @Flag(help: "Recover a lone survivor after losing quorum: become a one-member cluster with this data (see docs/operations.md).")
+    var forceNewCluster = false
+
+    @Option(help: "Log level: debug, info, warn, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard isIPv4(advertise) else { throw ValidationError("--advertise must be an IPv4 address, got '\(advertise)'") }
+        if let listen, !isIPv4(listen) { throw ValidationError("--listen must be an IPv4 address") }
+        guard (1...1000).contains(tickMs) else { throw ValidationError("--tick-ms must be in 1...1000") }
+        guard heartbeatTicks >= 1, electionTicks > heartbeatTicks else {
+            throw ValidationError("--election-ticks must exceed --heartbeat-ticks (>= 1)")
+        }
+        guard snapshotEntries >= 100 else { throw ValidationError("--snapshot-entries must be at least 100") }
+        if token != nil, ClusterToken(parsing: token!) == nil { throw ValidationError("--token is not a shoal join token") }
+        if peers != nil && token == nil { throw ValidationError("--peers needs --token (all founders use the same one)") }
+        guard Log.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be debug, info, warn or error") }
+    }
+
+    func run() throws {
+        Log.minimum = Log.Level(rawValue: logLevel)!
+        var options = ServerOptions(dataDirectory: dataDir, advertiseHost: advertise)
+        options.peerPort = peerPort
+        options.apiPort = apiPort
+        options.listenHost = listen
+        options.founders = peers.map { $0.split(separator: ",").map { String($0).trimmed() }.filter { !$0.isEmpty } } ?? []
+        options.token = token.flatMap(ClusterToken.init(parsing:))
+        options.tickMilliseconds = tickMs
+        options.heartbeatTicks = heartbeatTicks
+        options.electionTicks = electionTicks
+        options.snapshotEveryEntries = snapshotEntries
+        options.forceNewCluster = forceNewCluster
+
+        signal(SIGPIPE, SIG_IGN)
+        let loop = EventLoop()
+        let member: Member
+        do {
+            member = try Member(options: options, loop: loop)
+        } catch {
+            Log.error("\(error)")
+            throw ExitCode(2)
+        }
+        StopSignal.install(loop: loop)
+        loop.run()
+        let code = member.exitCode ?? 0
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// SIGTERM/SIGINT stop the loop; everything acknowledged is already durable, so stopping
+/// needs no flush.
+enum StopSignal {
+    nonisolated(unsafe) static var requested: Int32 = 0
+
+    static func install(loop: EventLoop) {
+        signal(SIGTERM) { _ in StopSignal.requested = 1 }
+        signal(SIGINT) { _ in StopSignal.requested = 1 }
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: 50, repeatMilliseconds: 50) {
+            if StopSignal.requested != 0 {
+                Log.info("stopping on signal")
+                loop.stop()
+            }
+        }
+        keep = timer
+    }
+
+    nonisolated(unsafe) static var keep: LoopTimer?
+}
+
+func isIPv4(_ text: String) -> Bool {
+    var address = in_addr()
+    return inet_pton(AF_INET, text, &address) == 1
+}

@@ -1,0 +1,127 @@
+import API
+import ArgumentParser
+import JSON
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the CLI finds its agent: `--server HOST:PORT` and `--token`, or else the local
+/// agent's data directory (its `agent.json` and `api-token`).
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "The agent's data directory (to find its address and API token).")
+    var dataDir: String = ProcessInfo.environment("SHOAL_DATA_DIR") ?? "/var/lib/shoal"
+
+    @Option(name: .long, help: "An agent's API address, HOST:PORT (default: the local agent's).")
+    var server: String?
+
+    @Option(name: .customLong("api-token"), help: "The API bearer token (default: the local agent's).")
+    var apiToken: String?
+
+    @Option(name: [.customShort("o"), .long], help: "Output format: table or json.")
+    var output: OutputFormat = .table
+
+    enum OutputFormat: String, ExpressibleByArgument { case table, json }
+
+    func client() throws -> AgentClient {
+        var host = "127.0.0.1"
+        var port: UInt16 = 7401
+        if let server = server ?? ProcessInfo.environment("SHOAL_SERVER") {
+            let parts = server.split(separator: ":")
+            guard parts.count == 2, let p = UInt16(parts[1]) else { throw ValidationError("--server must be HOST:PORT") }
+            host = String(parts[0])
+            port = p
+        } else if let identity = readFile(dataDir + "/agent.json").flatMap({ try? JSONValue.parse(Array($0.utf8)) }) {
+            host = identity["advertise"]?.stringValue ?? host
+            port = identity["apiPort"]?.intValue.flatMap { UInt16(exactly: $0) } ?? port
+        } else {
+            throw CLIError("no agent found: \(dataDir)/agent.json is missing (start `shoal agent`, or pass --server and --api-token)")
+        }
+        let token = apiToken ?? ProcessInfo.environment("SHOAL_API_TOKEN")
+            ?? readFile(dataDir + "/api-token")?.trimmed() ?? ""
+        return AgentClient(http: HTTPClient(host: host, port: port), token: token)
+    }
+}
+
+/// Calls the agent's API and turns failures into messages a person can act on.
+struct AgentClient {
+    var http: HTTPClient
+    var token: String
+
+    func call(_ method: String, _ target: String, body: JSONValue? = nil) throws -> JSONValue {
+        let reply = try raw(method, target, body: body)
+        let json = reply.body.isEmpty ? JSONValue.null : ((try? JSONValue.parse(reply.body)) ?? .string(String(decoding: reply.body, as: UTF8.self)))
+        guard (200..<300).contains(reply.status) else {
+            let message = json["message"]?.stringValue ?? json.stringValue ?? "HTTP \(reply.status)"
+            throw CLIError("\(message) (HTTP \(reply.status))")
+        }
+        return json
+    }
+
+    func raw(_ method: String, _ target: String, body: JSONValue? = nil) throws -> HTTPParser.Message {
+        var headers = [("Authorization", "Bearer \(token)")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        do {
+            return try http.send(method: method, target: target, headers: headers, body: body?.serialized() ?? [])
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum ProcessInfo {
+    static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+}
+
+func readFile(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, file)
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+extension String {
+    func trimmed() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Prints JSON (pretty) or a table.
+func emit(_ value: JSONValue, format: ConnectionOptions.OutputFormat, table: () -> String) {
+    switch format {
+    case .json: print(value.prettyPrinted(indent: 2))
+    case .table: print(table(), terminator: "")
+    }
+}
+
+/// Left-aligned columns separated by three spaces, kubectl style.
+func renderTable(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        var out = ""
+        for (i, cell) in cells.enumerated() {
+            out += cell
+            if i < cells.count - 1 { out += String(repeating: " ", count: widths[i] - cell.count + 3) }
+        }
+        return out + "\n"
+    }
+    return line(header) + rows.map(line).joined()
+}
