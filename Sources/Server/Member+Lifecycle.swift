@@ -76,22 +76,23 @@ extension Member {
     }
 
     /// A founder whose data directory was wiped must not found a second log: if another
-    /// founder already runs a cluster listing this member, stop with instructions.
+    /// founder's cluster has a Member object for this address (it took part before, with
+    /// data it no longer has), stop with instructions. A founder merely starting late has no
+    /// such object yet and goes ahead.
     func refuseIfAlreadyMember(addresses: [(host: String, port: UInt16)], token: ClusterToken) throws(ServerError) {
         let bearer = identity.with(token: token).apiToken(localFallback: "")
+        let target = "/apis/\(Kind.member.group)/\(Kind.member.version)/\(Kind.member.plural)/\(identity.name)?resourceVersion=0"
         for address in addresses where MemberID.of(host: address.host, peerPort: address.port) != identity.nodeID {
             let client = HTTPClient(host: address.host, port: options.apiPort, timeoutMilliseconds: 300)
-            guard let reply = try? client.send(method: "GET", target: "/shoal/v1/status", headers: [("Authorization", "Bearer \(bearer)")]),
-                  reply.status == 200, let status = try? JSONValue.parse(reply.body),
-                  status["clustered"]?.boolValue == true else { continue }
-            let listed = (status["voters"]?.arrayValue ?? []) + (status["learners"]?.arrayValue ?? [])
-            if listed.contains(.string(identity.name)) {
-                throw .cluster("""
-                    this member's data directory is empty, but the cluster at \(address.host) lists it as member \(identity.name): \
-                    its data was lost. Remove it on a healthy member (`shoal remove \(identity.name)`), then add it again \
-                    with `shoal join \(address.host):\(options.apiPort) --token ...`
-                    """)
-            }
+            guard let reply = try? client.send(method: "GET", target: target, headers: [("Authorization", "Bearer \(bearer)")]),
+                  reply.status == 200, let object = try? JSONValue.parse(reply.body),
+                  let recorded = object[path: ["spec", "incarnation"]]?.intValue,
+                  UInt64(exactly: recorded) != identity.incarnation else { continue }
+            throw .cluster("""
+                this member's data directory is new, but the cluster at \(address.host) already has member \(identity.name) \
+                with other data: its data was lost. Remove it on a healthy member (`shoal remove \(identity.name)`), then \
+                add it again with `shoal join \(address.host):\(options.apiPort) --token ...`
+                """)
         }
     }
 

@@ -227,11 +227,11 @@ extension Member {
             transport?.removePeer(change.node)
             peerAddresses[change.node] = nil
         }
-        if change.kind == .remove && change.node == identity.nodeID && leave == nil {
-            Log.warn("\(identity.name) was removed from the cluster; stopping")
-            identity.state = "left"
-            try? identity.save(directory: options.dataDirectory)
-            shutDown(exitCode: 0)
+        // A member removed by `shoal remove` while alive is told nothing more (its leader stops
+        // replicating to it) and stays harmless: it cannot win a pre-vote. Removal entries are
+        // also replayed by a member that was removed and joined again, so none stops here.
+        if change.kind == .remove && change.node == identity.nodeID && node?.membership.contains(identity.nodeID) == false {
+            Log.warn("\(identity.name) is no longer a member of the cluster (removed); stop this agent, or wipe its data and join again")
         }
     }
 
