@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["shoal", "API", "JSON"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "RaftCore", "RaftStorage", "Store", "JSON"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),

@@ -88,16 +88,34 @@ extension Member {
         proposeMembership(.init(.addLearner, node: id, context: context.bytes), completion: completion)
     }
 
+    /// Proposes a membership change for a client. Changes go one at a time: while another is
+    /// uncommitted (a promotion, another join) it waits its turn, up to the proposal timeout.
     func proposeMembership(_ change: Raft.MembershipChange, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
-        guard node != nil else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "not in a cluster")))
-        }
-        do {
-            let index = try node!.proposeMembershipChange(change)
-            membershipWaiters[index] = (node!.term, loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion)
-            pump()
-        } catch {
-            completion(.failure(Self.serviceError(error)))
+        queuedMembershipChanges.append((change, loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion))
+        proposeQueuedMembershipChanges()
+    }
+
+    /// Proposes the oldest queued change when Raft allows one (called on every tick too).
+    func proposeQueuedMembershipChanges() {
+        while let next = queuedMembershipChanges.first {
+            guard node != nil, node!.role == .leader else {
+                queuedMembershipChanges.removeFirst()
+                next.completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader; retry")))
+                continue
+            }
+            do {
+                let index = try node!.proposeMembershipChange(next.change)
+                queuedMembershipChanges.removeFirst()
+                membershipWaiters[index] = (node!.term, next.deadline, next.completion)
+                pump()
+            } catch .membershipChangeInProgress, .membershipChangeNotReady {
+                if loop.nowMilliseconds < next.deadline { return }  // try again at the next tick
+                queuedMembershipChanges.removeFirst()
+                next.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "another membership change did not finish in time; retry")))
+            } catch {
+                queuedMembershipChanges.removeFirst()
+                next.completion(.failure(Self.serviceError(error)))
+            }
         }
     }
 
@@ -199,7 +217,8 @@ extension Member {
     // MARK: Leader duties: promote caught-up learners, keep Member objects in step
 
     func runLeaderDuties() {
-        guard let node, node.role == .leader, ticks - lastPromotionTick >= 10 else { return }
+        proposeQueuedMembershipChanges()
+        guard let node, node.role == .leader, queuedMembershipChanges.isEmpty, ticks - lastPromotionTick >= 10 else { return }
         lastPromotionTick = ticks
         let status = node.status
         if status.membership.voters.count < options.votersMax {

@@ -46,6 +46,8 @@ public final class Member: @unchecked Sendable {
     var leave: LeaveProgress?
     var leaveTimer: LoopTimer?
     var memberWritesInFlight = 0
+    /// Membership changes clients asked for, waiting for their turn (one at a time).
+    var queuedMembershipChanges: [(change: Raft.MembershipChange, deadline: UInt64, completion: (Result<JSONValue, ServiceError>) -> Void)] = []
     var lastPromotionTick: UInt64 = 0
     var ticks: UInt64 = 0
     /// WAL writes made outside Raft's batches (founding at run time), by token.

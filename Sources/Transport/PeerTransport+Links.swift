@@ -13,6 +13,7 @@ extension PeerTransport {
         link.stats.dialAttempts += 1
         TCPConnection.connect(
             loop: loop, host: link.address.host, port: link.address.port,
+            localHost: listenHost == "0.0.0.0" || listenHost == "::" ? nil : listenHost,
             timeoutMilliseconds: configuration.connectTimeoutMilliseconds
         ) { [weak self, weak link] result in
             guard let self, let link, !self.isClosed, self.links[link.id] === link,

@@ -23,6 +23,8 @@ public final class PeerTransport {
 
     public let loop: EventLoop
     public let localID: UInt64
+    /// The address this transport listens on, and dials from.
+    public let listenHost: String
     public let configuration: Configuration
     /// Callbacks; may be replaced at any time (on the loop thread).
     public var handlers: Handlers
@@ -70,6 +72,7 @@ public final class PeerTransport {
         }
         self.loop = loop
         self.localID = localID
+        self.listenHost = listenHost
         self.configuration = configuration
         self.handlers = handlers
         self.helloContext = helloContext

@@ -69,14 +69,21 @@ public final class TCPConnection: UVHandleOwner {
     /// Connects to `host:port` (a numeric IPv4/IPv6 address or a name resolved off the loop
     /// thread). `completion` runs once on the loop thread, never before this returns (except
     /// when the loop is already shutting down), with the open connection or the error
-    /// (`UV_ETIMEDOUT` after `timeoutMilliseconds`).
+    /// (`UV_ETIMEDOUT` after `timeoutMilliseconds`). With `localHost` (a numeric address) the
+    /// connection leaves from that address: a member on a multi-homed host (or several on one
+    /// loopback) speaks from the address it advertises.
     public static func connect(
-        loop: EventLoop, host: String, port: UInt16, timeoutMilliseconds: some BinaryInteger,
+        loop: EventLoop, host: String, port: UInt16, localHost: String? = nil, timeoutMilliseconds: some BinaryInteger,
         completion: @escaping (Result<TCPConnection, UVError>) -> Void
     ) {
         let connection: TCPConnection
         do {
             connection = try TCPConnection(loop: loop, connecting: true)
+            if let localHost, let local = SocketAddress(numericHost: localHost, port: 0), let handle = connection.handle {
+                try local.withSockaddr { sockaddr throws(UVError) in
+                    try uvCheck("uv_tcp_bind", uv_tcp_bind(handle, sockaddr, 0))
+                }
+            }
         } catch {
             completion(.failure(error))
             return
