@@ -72,3 +72,27 @@ final class MembershipTests: XCTestCase {
         }
     }
 }
+
+/// Real processes: recovering one survivor after losing quorum.
+final class RecoveryTests: XCTestCase {
+    func testForceNewClusterRecoversALoneSurvivorWithItsData() throws {
+        let cluster = try TestCluster(hostCount: 3)
+        defer { cluster.shutDown() }
+        for name in cluster.names { try cluster.start(name) }
+        let leader = try cluster.waitForLeader()
+        XCTAssertEqual(try cluster.api(leader, "POST", "/api/v1/namespaces/default/configmaps", body: configMap("kept", ["a": "1"])).status, 201)
+        let survivor = cluster.names.first { $0 != leader }!
+        try cluster.waitFor("the write to reach \(survivor)", timeout: 5) {
+            try cluster.api(survivor, "GET", "/api/v1/namespaces/default/configmaps/kept?resourceVersion=0").status == 200
+        }
+        for name in cluster.names { cluster.kill(name) }  // quorum lost for good
+
+        try cluster.start(survivor, extra: ["--force-new-cluster"])
+        let recovered = try cluster.waitForLeader(among: [survivor])
+        XCTAssertEqual(recovered, survivor)
+        XCTAssertEqual(try cluster.api(survivor, "GET", "/api/v1/namespaces/default/configmaps/kept").status, 200, "its data is kept")
+        XCTAssertEqual(try cluster.api(survivor, "POST", "/api/v1/namespaces/default/configmaps", body: configMap("new", [:])).status, 201)
+        let members = try cluster.api(survivor, "GET", "/shoal/v1/members").body.arrayValue ?? []
+        XCTAssertEqual(members.count, 1)
+    }
+}
