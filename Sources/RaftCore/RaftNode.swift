@@ -211,10 +211,24 @@ public struct RaftNode: Sendable {
             if pr.state == .replicate { pr.becomeProbe() }
             pr.probeSent = false
             progress[peer] = pr
-        } else if peer == leader && isPromotable {
-            electionElapsed = max(electionElapsed, randomizedElectionTimeout - 1)
+        } else if peer == leader && leader != Raft.noNode {
+            // The leader's connection closed: it is most likely gone. Stop honouring its lease
+            // (so our pre-votes are granted by others who saw the same) and campaign soon —
+            // staggered by rank among the remaining voters, so the followers that all got
+            // this hint at once do not split the vote. If the hint was wrong, the pre-vote
+            // fails against voters still hearing from the leader, and nothing is disturbed.
+            leader = Raft.noNode
+            guard isPromotable else { return }
+            let remaining = membership.voters.filter { $0 != peer }
+            let rank = remaining.firstIndex(of: id) ?? remaining.count
+            let delay = rank * Self.unreachableLeaderStaggerTicks
+            electionElapsed = max(electionElapsed, randomizedElectionTimeout - 1 - delay)
         }
     }
+
+    /// Ticks between the campaigns of successive followers after their leader's connection
+    /// closed (rank order among the remaining voters).
+    public static let unreachableLeaderStaggerTicks = 2
 
     // MARK: Sending
 

@@ -271,4 +271,37 @@ final class ElectionTests: XCTestCase {
         XCTAssertEqual(cluster.inFlight, [])
         XCTAssertEqual(cluster.checker.violations, [])
     }
+
+    /// When the leader's connection closes on every follower at once, the followers drop its
+    /// lease and campaign staggered by rank: the first one wins at its next tick, with the
+    /// others' votes, and no vote is split.
+    func testLeaderConnectionClosedHintElectsRankedFollowerAtOnce() {
+        var cluster = ManualCluster(voters: [1, 2, 3])
+        cluster.elect(1)
+        cluster.crash(1)
+        cluster.with(2) { $0.reportUnreachable(1) }
+        cluster.with(3) { $0.reportUnreachable(1) }
+        XCTAssertEqual(cluster.status(2).leader, Raft.noNode, "the lease of a gone leader ends")
+        cluster.tick(2)
+        cluster.tick(3)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.status(2).role, .leader, "rank 0 campaigns at its next tick and wins")
+        XCTAssertEqual(cluster.status(3).leader, 2)
+        XCTAssertEqual(cluster.status(2).term, 3, "one election, no split vote")
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    /// A wrong hint (the leader is alive and reachable by the others) disturbs nothing: the
+    /// pre-vote fails against voters still inside the leader's lease.
+    func testFalseLeaderUnreachableHintDoesNotDisturbTheLeader() {
+        var cluster = ManualCluster(voters: [1, 2, 3])
+        cluster.elect(1)
+        cluster.with(2) { $0.reportUnreachable(1) }
+        cluster.tick(2)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.status(1).role, .leader)
+        XCTAssertEqual(cluster.status(1).term, 2)
+        XCTAssertEqual(cluster.status(3).term, 2)
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
 }
