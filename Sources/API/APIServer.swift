@@ -92,6 +92,8 @@ public final class APIServer {
     }
 
     public let loop: EventLoop
+    /// The address it listens on; forwarded requests leave from it too.
+    public let host: String
     public let limits: Limits
     /// The port actually bound (the ephemeral one when 0 was asked for).
     public let boundPort: UInt16
@@ -113,6 +115,7 @@ public final class APIServer {
         precondition(limits.connectionsMax >= 1 && limits.pipelinedRequestsMax >= 1 && limits.sweepIntervalMilliseconds >= 1,
                      "APIServer limits must allow a connection, a request and a sweep: \(limits)")
         self.loop = loop
+        self.host = host
         self.limits = limits
         self.service = service
         let listener = try TCPServer(loop: loop, host: host, port: port)

@@ -9,6 +9,8 @@ public struct HTTPClient: Sendable {
     public var port: UInt16
     /// Connect and per-read timeout, in milliseconds.
     public var timeoutMilliseconds: Int
+    /// The local address to connect from (a member speaks from the address it advertises).
+    public var localHost: String?
     /// Upper bound on a response body held in memory, in bytes.
     public static let responseBytesMax = 64 << 20
 
@@ -16,10 +18,11 @@ public struct HTTPClient: Sendable {
         public var description: String
     }
 
-    public init(host: String, port: UInt16, timeoutMilliseconds: Int = 10_000) {
+    public init(host: String, port: UInt16, timeoutMilliseconds: Int = 10_000, localHost: String? = nil) {
         self.host = host
         self.port = port
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.localHost = localHost
     }
 
     /// Sends one request and returns the whole response.
@@ -87,6 +90,17 @@ public struct HTTPClient: Sendable {
             throw Failure(description: "'\(host)' is not an IPv4 address")
         }
         setTimeout(fd, milliseconds: timeoutMilliseconds)
+        if let localHost {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            guard inet_pton(AF_INET, localHost, &local.sin_addr) == 1, withUnsafePointer(to: &local, {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }) == 0 else {
+                let message = String(cString: strerror(errno))
+                close(fd)
+                throw Failure(description: "cannot connect from \(localHost): \(message)")
+            }
+        }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

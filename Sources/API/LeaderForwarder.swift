@@ -52,7 +52,8 @@ final class LeaderForwarder {
     func start() {
         guard let server else { return }
         exchange.onEnd = { [weak self] in self?.abandon() }
-        TCPConnection.connect(loop: server.loop, host: host, port: port,
+        let local = server.host == "0.0.0.0" || server.host == "::" ? nil : server.host
+        TCPConnection.connect(loop: server.loop, host: host, port: port, localHost: local,
                               timeoutMilliseconds: server.limits.requestTimeoutMilliseconds) { result in
             switch result {
             case .success(let connection): self.connected(connection)

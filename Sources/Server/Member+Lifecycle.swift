@@ -83,7 +83,7 @@ extension Member {
         let bearer = identity.with(token: token).apiToken(localFallback: "")
         let target = "/apis/\(Kind.member.group)/\(Kind.member.version)/\(Kind.member.plural)/\(identity.name)?resourceVersion=0"
         for address in addresses where MemberID.of(host: address.host, peerPort: address.port) != identity.nodeID {
-            let client = HTTPClient(host: address.host, port: options.apiPort, timeoutMilliseconds: 300)
+            let client = HTTPClient(host: address.host, port: options.apiPort, timeoutMilliseconds: 300, localHost: localAddress)
             guard let reply = try? client.send(method: "GET", target: target, headers: [("Authorization", "Bearer \(bearer)")]),
                   reply.status == 200, let object = try? JSONValue.parse(reply.body),
                   let recorded = object[path: ["spec", "incarnation"]]?.intValue,

@@ -24,6 +24,7 @@ extension Member {
         let port = parts.count == 2 ? UInt16(parts[1]) ?? 0 : options.apiPort
         guard port > 0 else { return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "bad port in \(endpoint)"))) }
         let bearer = identity.with(token: token).apiToken(localFallback: "")
+        let local = localAddress
         let me = MemberContext(name: identity.name, host: identity.advertiseHost, peerPort: identity.peerPort,
                                apiPort: options.apiPort, incarnation: identity.incarnation)
         let body = JSONValue.object(JSONObject([("name", .string(me.name)), ("host", .string(me.host)),
@@ -31,7 +32,7 @@ extension Member {
                                                 ("incarnation", .string(hex16(me.incarnation)))])).serialized()
         inBackground(on: loop, { () -> Result<[UInt8], ServiceError> in
             do {
-                let reply = try HTTPClient(host: host, port: port, timeoutMilliseconds: 15_000).send(
+                let reply = try HTTPClient(host: host, port: port, timeoutMilliseconds: 15_000, localHost: local).send(
                     method: "POST", target: "/shoal/v1/members",
                     headers: [("Authorization", "Bearer \(bearer)"), ("Content-Type", "application/json")], body: body)
                 guard reply.status == 200 || reply.status == 201 else {
@@ -174,10 +175,11 @@ extension Member {
         progress.removalRequested = true
         leave = progress
         let bearer = apiToken
+        let local = localAddress
         let target = "/shoal/v1/members/\(identity.name)"
         inBackground(on: loop, { () -> Result<Void, ServiceError> in
             do {
-                let reply = try HTTPClient(host: endpoint.host, port: endpoint.port, timeoutMilliseconds: 15_000)
+                let reply = try HTTPClient(host: endpoint.host, port: endpoint.port, timeoutMilliseconds: 15_000, localHost: local)
                     .send(method: "DELETE", target: target, headers: [("Authorization", "Bearer \(bearer)")])
                 if reply.status == 200 { return .success(()) }
                 let message = (try? JSONValue.parse(reply.body))?["message"]?.stringValue ?? "status \(reply.status)"

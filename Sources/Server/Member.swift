@@ -187,6 +187,12 @@ public final class Member: @unchecked Sendable {
         }
     }
 
+    /// The address this member's own connections leave from (the one it advertises).
+    var localAddress: String? {
+        let host = options.listenHost ?? options.advertiseHost
+        return host == "0.0.0.0" ? nil : host
+    }
+
     /// What a peer tells us in its handshake: its incarnation.
     func helloContext() -> [UInt8] {
         var w = ByteWriter()
