@@ -72,6 +72,7 @@ extension Member {
             throw .storage("cannot write the founding state: \(error)")
         }
         Log.info("founding a cluster of \(ids.count) with \(options.founders.joined(separator: ", "))")
+        Log.info("API bearer token: \(identity.apiToken(localFallback: "")) (also in \(options.dataDirectory)/\(AgentIdentity.apiTokenFileName) for the local CLI)")
         return state
     }
 
@@ -146,7 +147,7 @@ extension Member {
             }
             self.node?.campaign()
             self.pump()
-            Log.info("initialized a one-member cluster \(hex16(token.clusterID))")
+            Log.info("initialized a one-member cluster \(hex16(token.clusterID)); API bearer token: \(self.apiToken) (also in \(self.options.dataDirectory)/\(AgentIdentity.apiTokenFileName))")
             completion(.success(.object(JSONObject([("token", .string(token.description)), ("apiToken", .string(self.apiToken)),
                                                      ("endpoint", .string("\(self.identity.advertiseHost):\(self.options.apiPort)"))]))))
         }
