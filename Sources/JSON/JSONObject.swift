@@ -130,9 +130,16 @@ public struct JSONObject: Equatable, Hashable, Sendable, Sequence {
     }
 
     /// The members in insertion order.
-    public func makeIterator() -> AnyIterator<(key: String, value: JSONValue)> {
-        var iterator = members.makeIterator()
-        return AnyIterator { iterator.next().map { ($0.key, $0.value) } }
+    public func makeIterator() -> Iterator {
+        Iterator(base: members.makeIterator())
+    }
+
+    /// Iterates the members in insertion order (a concrete type: this is on hot paths).
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[Member]>
+        public mutating func next() -> (key: String, value: JSONValue)? {
+            base.next().map { ($0.key, $0.value) }
+        }
     }
 
     /// Same keys in the same order with equal values.

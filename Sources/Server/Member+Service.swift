@@ -10,7 +10,13 @@ import Glibc
 // What the HTTP API asks of this member (API.ClusterService). All on the loop thread.
 
 extension Member: ClusterService {
-    public var apiToken: String { identity.apiToken(localFallback: localAPIToken) }
+    /// Checked on every request, so derived once per identity change (see `identity`).
+    public var apiToken: String {
+        if let cached = cachedAPIToken, cached.token == identity.token { return cached.value }
+        let value = identity.apiToken(localFallback: localAPIToken)
+        cachedAPIToken = (identity.token, value)
+        return value
+    }
     public var memberName: String { identity.name }
 
     public func health() -> (ok: Bool, detail: [String]) {
@@ -42,7 +48,7 @@ extension Member: ClusterService {
         switch write {
         case .create(let object):
             let (seconds, _) = WallClock.now()
-            command = .create(object: object, uid: Self.newUID(), creationTimestamp: Timestamp.format(unixSeconds: seconds))
+            command = .create(object: object, uid: newUID(), creationTimestamp: Timestamp.format(unixSeconds: seconds))
         case let .update(object, expected):
             command = .update(object: object, expectedResourceVersion: expected)
         case let .delete(key, expected, uid):
@@ -151,14 +157,23 @@ extension Member: ClusterService {
         return peerAddresses[id]?.name ?? hex16(id)
     }
 
-    static func newUID() -> String {
-        var random = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
+    /// A random (version 4) UUID. From a fast generator seeded once from the system: uids
+    /// must be unique, not secret, and a system call per byte was a measurable cost per write.
+    func newUID() -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for half in 0..<2 {
+            let word: UInt64 = uidRandom.next()
+            for i in 0..<8 { bytes[half * 8 + i] = UInt8(truncatingIfNeeded: word >> UInt64(8 * i)) }
+        }
         bytes[6] = (bytes[6] & 0x0f) | 0x40  // version 4
         bytes[8] = (bytes[8] & 0x3f) | 0x80  // RFC 4122 variant
-        let hex = encodeHex(bytes)
-        let h = Array(hex)
-        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20..<32])
+        let h: [Character] = Array(encodeHex(bytes))
+        var uid = String(h[0..<8])
+        for (start, end) in [(8, 12), (12, 16), (16, 20), (20, 32)] {
+            uid += "-"
+            uid += String(h[start..<end])
+        }
+        return uid
     }
 
     static func serviceError(_ error: Raft.ProposalError) -> ServiceError {

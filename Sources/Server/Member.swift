@@ -46,6 +46,11 @@ public final class Member: @unchecked Sendable {
     var leave: LeaveProgress?
     var leaveTimer: LoopTimer?
     var memberWritesInFlight = 0
+    var cachedAPIToken: (token: ClusterToken?, value: String)?
+    var uidRandom: Raft.Random = {
+        var system = SystemRandomNumberGenerator()
+        return Raft.Random(seed: system.next())
+    }()
     /// Membership changes clients asked for, waiting for their turn (one at a time).
     var queuedMembershipChanges: [(change: Raft.MembershipChange, deadline: UInt64, completion: (Result<JSONValue, ServiceError>) -> Void)] = []
     var lastPromotionTick: UInt64 = 0

@@ -24,7 +24,7 @@ public struct ServerOptions: Sendable {
     /// Ticks of silence before an election (randomized up to twice that).
     public var electionTicks: Int = 10
     /// Take a snapshot after this many applied entries.
-    public var snapshotEveryEntries: Int = 10_000
+    public var snapshotEveryEntries: Int = 100_000
     /// Voters the cluster grows to by promoting caught-up learners.
     public var votersMax: Int = 5
     /// Recover a lone survivor after quorum loss: become a one-member cluster with this

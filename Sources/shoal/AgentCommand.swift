@@ -43,7 +43,7 @@ struct AgentCommand: ParsableCommand {
     var electionTicks: Int = 10
 
     @Option(help: "Take a snapshot every this many applied entries.")
-    var snapshotEntries: Int = 10_000
+    var snapshotEntries: Int = 100_000
 
     @Flag(help: "Recover a lone survivor after losing quorum: become a one-member cluster with this data (see docs/operations.md).")
     var forceNewCluster = false

@@ -20,12 +20,20 @@ final class ClusterToolTests: XCTestCase {
             environment["SHOAL_BINARY"] = TestCluster.binary
             process.environment = environment
             let pipe = Pipe()
+            let errors = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-tool-\(UUID().uuidString).err")
+            FileManager.default.createFile(atPath: errors.path, contents: nil)
+            defer { try? FileManager.default.removeItem(at: errors) }
             process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: errors)
             try process.run()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            let output = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if process.terminationStatus != 0 {
+                let message = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+                print("scripts/cluster \(arguments.joined(separator: " ")) failed: \(message)")
+            }
+            return (process.terminationStatus, output)
         }
         defer { _ = try? tool(["down"]) }
 
