@@ -57,10 +57,14 @@ import Store
 //   `{"type":"ERROR","object":<Status 410 Expired>}` and the stream ends: re-list and watch again.
 //   Watches only follow collections (not `.../{name}?watch=true`: 405).
 //
-// Writes reaching a member that does not lead are forwarded to the leader with the header
-// `X-Shoal-Forwarded: 1`; a request already carrying it is refused (503) rather than
-// forwarded again. No known leader: 503 with `Retry-After: 1`. A write answered with 504
-// (request timeout) may still have been applied: read before retrying.
+// Object writes reaching a follower are carried out there when the service can
+// (`ClusterService.canTakeWrites`: shoal members hand the command to the leader over the
+// peer connection and answer once they applied it). Otherwise, and for cluster operations,
+// the request is forwarded to the leader over HTTP with the header `X-Shoal-Forwarded: 1`;
+// a request already carrying it is refused (503) rather than forwarded again. No known
+// leader: 503 with `Retry-After: 1`. 503 means not applied; a write answered with 504
+// (request timeout, leader lost after the write left) may still have been applied: read
+// before retrying.
 //
 // Where this departs from Kubernetes: no PATCH, no DELETE of collections, no pagination
 // (`limit`/`continue`), no field selectors, no `generateName`, no server-side dry run, no

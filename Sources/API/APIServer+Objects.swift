@@ -22,13 +22,13 @@ extension APIServer {
         case "POST":
             // Create in a namespace (or of a cluster-scoped kind), never at one object's URL.
             guard resource.name == nil, resource.namespace != nil || !resource.kind.namespaced else { return notAllowed() }
-            onLeader(exchange, service) { self.create(exchange, resource, service) }
+            onWriter(exchange, service) { self.create(exchange, resource, service) }
         case "PUT":
             guard resource.name != nil else { return notAllowed() }
-            onLeader(exchange, service) { self.update(exchange, resource, service) }
+            onWriter(exchange, service) { self.update(exchange, resource, service) }
         case "DELETE":
             guard resource.name != nil else { return notAllowed() }
-            onLeader(exchange, service) { self.delete(exchange, resource, service) }
+            onWriter(exchange, service) { self.delete(exchange, resource, service) }
         default:
             notAllowed()
         }
@@ -237,6 +237,13 @@ extension APIServer {
     }
 
     // MARK: Leader
+
+    /// Runs `body` (an object write) when the service can take writes here; otherwise
+    /// forwards the request to the leader over HTTP.
+    func onWriter(_ exchange: APIExchange, _ service: ClusterService, _ body: () -> Void) {
+        if service.canTakeWrites { return body() }
+        forwardToLeader(exchange, service)
+    }
 
     /// Runs `body` when this member leads; otherwise forwards the request to the leader.
     func onLeader(_ exchange: APIExchange, _ service: ClusterService, _ body: () -> Void) {

@@ -25,13 +25,18 @@ public protocol ClusterService: AnyObject {
     /// The leader's API address, when another member leads (the API server then forwards
     /// writes there); nil when no leader is known (answer 503 so the client retries).
     var leaderAPIEndpoint: (host: String, port: UInt16)? { get }
+    /// True when `propose` can take an object write here: this member leads, or it hands
+    /// writes to the leader itself (over its peer connection). When false, the API server
+    /// forwards the HTTP request to `leaderAPIEndpoint` instead.
+    var canTakeWrites: Bool { get }
 
     // MARK: Objects
 
     /// The replicated object store as applied on this member (read-only on the loop thread).
     var store: Store { get }
-    /// Proposes a write on the leader and completes with the store's result once the entry
-    /// commits and applies here (or with an error: not leader any more, overloaded, timeout).
+    /// Proposes a write (on the leader, or handed to it when `canTakeWrites` says so) and
+    /// completes with the store's result once the entry commits and applies here (or with an
+    /// error: 503 not applied, 429 overloaded, 504 may have been applied).
     /// For a create, fills in what the store must not invent (uid, creationTimestamp).
     func propose(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void)
     /// Completes once a linearizable read may be served from `store` (ReadIndex confirmed
@@ -95,4 +100,9 @@ public final class WatchSubscription {
         onCancel?()
         onCancel = nil
     }
+}
+
+extension ClusterService {
+    /// By default only the leader takes writes; followers' requests are forwarded over HTTP.
+    public var canTakeWrites: Bool { isLeader }
 }

@@ -97,7 +97,9 @@ final class LeaderForwarder {
         guard !finished else { return }
         // An answer framed by the connection's end.
         if let answer = try? parser.finish().first { return relay(answer) }
-        fail("the leader at \(endpoint) closed the connection without answering")
+        // The request went out: the leader may have carried it out before it went away.
+        fail("the leader at \(endpoint) closed the connection without answering; a write may still be applied: read before retrying",
+             status: 504)
     }
 
     private func relay(_ answer: HTTPParser.Message) {
@@ -114,7 +116,8 @@ final class LeaderForwarder {
         connection?.abort()
         connection = nil
         server?.stats.forwardFailures += 1
-        exchange.respond(APIResponses.status(status, status == 503 ? "ServiceUnavailable" : "InternalError", message))
+        let reason = status == 503 ? "ServiceUnavailable" : status == 504 ? "Timeout" : "InternalError"
+        exchange.respond(APIResponses.status(status, reason, message))
     }
 
     /// The exchange ended before the leader answered: drop the upstream request.

@@ -134,13 +134,19 @@ extension Raft {
         }
 
         /// Drops entries up to `index` after the host took a snapshot there.
-        mutating func compact(to index: Index) {
-            guard index > snapshotIndex else { return }
+        /// Drops the entries through `index`. Returns the array that held them (the kept
+        /// entries are copied out of it): whoever drops the returned array frees the dropped
+        /// entries, so a host can do that off its event loop.
+        @discardableResult
+        mutating func compact(to index: Index) -> [Entry] {
+            guard index > snapshotIndex else { return [] }
             precondition(index <= applied, "compacting to \(index) beyond applied \(applied)")
             let term = term(at: index)!
-            entries.removeFirst(Int(index - snapshotIndex))
+            let old = entries
+            entries = Array(old[Int(index - snapshotIndex)...])
             snapshotIndex = index
             snapshotTerm = term
+            return old
         }
 
         /// Replaces the whole log by a snapshot received from the leader.

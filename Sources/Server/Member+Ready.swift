@@ -11,6 +11,7 @@ import Transport
 extension Member {
     func tick() {
         ticks += 1
+        noteTickGap()
         if node != nil {
             node!.tick()
             pump()
@@ -20,8 +21,26 @@ extension Member {
         continueLeaving()
     }
 
+    /// Ticks further apart than this (in multiples of the tick) mean the loop was blocked or
+    /// starved of CPU: heartbeats were late, and followers may have started an election.
+    static let stalledTickMultiple: UInt64 = 5
+
+    /// Logs and counts loop stalls (the gap between two ticks far over the tick interval).
+    func noteTickGap() {
+        let now = MonotonicClock.nowNanoseconds
+        defer { lastTickNanoseconds = now }
+        guard lastTickNanoseconds > 0 else { return }
+        let gapMilliseconds = (now - lastTickNanoseconds) / 1_000_000
+        let tickMilliseconds = UInt64(options.tickMilliseconds)
+        guard gapMilliseconds >= tickMilliseconds * Self.stalledTickMultiple else { return }
+        metrics.loopStalls += 1
+        metrics.loopStallMillisecondsMax = max(metrics.loopStallMillisecondsMax, gapMilliseconds)
+        Log.warn("the event loop was blocked or starved for \(gapMilliseconds) ms (ticks every \(tickMilliseconds) ms)")
+    }
+
     func received(from peer: UInt64, _ payload: [UInt8]) {
         guard node != nil else { return }
+        if ForwardMessage.isForwardMessage(payload) { return receivedForwardMessage(from: peer, payload) }
         let message: Raft.Message
         do {
             message = try MessageCodec.decode(payload)
@@ -40,6 +59,7 @@ extension Member {
 
     func peerDown(_ peer: UInt64) {
         guard node != nil else { return }
+        failForwards(to: peer, because: "was handed to \(name(of: peer)), and the connection to it closed before it answered")
         node!.reportUnreachable(peer)
         pump()
     }
@@ -202,6 +222,7 @@ extension Member {
     /// Fails proposals and reads that waited too long (the client gets a 504 and may retry).
     func expireWaiters() {
         let now = loop.nowMilliseconds
+        expireForwards(now: now)
         for (index, proposal) in proposals where proposal.deadline <= now {
             proposals[index] = nil
             proposal.completion(.failure(ServiceError(status: 504, reason: "Timeout",
@@ -227,6 +248,10 @@ extension Member {
             if node.term != lastObservedTerm { metrics.termChanges += 1 }
             lastObservedRole = node.role
             lastObservedTerm = node.term
+        }
+        if node.leader != lastObservedLeader {
+            shortenForwardDeadlines(awayFrom: lastObservedLeader)
+            lastObservedLeader = node.leader
         }
     }
 }

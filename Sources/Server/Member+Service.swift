@@ -41,8 +41,8 @@ extension Member: ClusterService {
     }
 
     public func propose(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
-        guard node != nil, node!.role == .leader else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader")))
+        guard node != nil else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
         }
         let command: StoreCommand
         switch write {
@@ -54,6 +54,7 @@ extension Member: ClusterService {
         case let .delete(key, expected, uid):
             command = .delete(key: key, expectedResourceVersion: expected, expectedUID: uid)
         }
+        guard node!.role == .leader else { return forwardToLeader(command.encoded(), completion: completion) }
         do {
             let index = try node!.propose(command.encoded())
             proposals[index] = PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),

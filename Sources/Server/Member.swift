@@ -31,6 +31,9 @@ public final class Member: @unchecked Sendable {
     /// Readys handed to the WAL thread, in order, waiting to be durable.
     var awaitingDurability: [(ack: Raft.Ready.Ack, messages: [Raft.Message])] = []
     var proposals: [Raft.Index: PendingProposal] = [:]
+    /// Writes handed to the leader, waiting for it to say where it appended them, by request id.
+    var forwardsAwaitingLeader: [UInt64: ForwardedWrite] = [:]
+    var nextForwardID: UInt64 = 1
     var readWaiters: [UInt64: ReadWaiter] = [:]
     var nextReadID: UInt64 = 1
     /// Linearizable reads waiting for the store to apply up to their index.
@@ -43,6 +46,7 @@ public final class Member: @unchecked Sendable {
     var metrics = MetricsState()
     var lastObservedRole: Raft.Role = .follower
     var lastObservedTerm: Raft.Term = 0
+    var lastObservedLeader: UInt64 = Raft.noNode
     var leave: LeaveProgress?
     var leaveTimer: LoopTimer?
     var memberWritesInFlight = 0
@@ -55,6 +59,8 @@ public final class Member: @unchecked Sendable {
     var queuedMembershipChanges: [(change: Raft.MembershipChange, deadline: UInt64, completion: (Result<JSONValue, ServiceError>) -> Void)] = []
     var lastPromotionTick: UInt64 = 0
     var ticks: UInt64 = 0
+    /// When the last tick ran (MonotonicClock ns; 0 before the first).
+    var lastTickNanoseconds: UInt64 = 0
     /// WAL writes made outside Raft's batches (founding at run time), by token.
     var controlCompletions: [UInt64: (StorageError?) -> Void] = [:]
     /// Membership changes proposed for a client, by entry index.

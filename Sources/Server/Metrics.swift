@@ -14,6 +14,15 @@ struct MetricsState {
     var peerConnections: UInt64 = 0
     var snapshots: UInt64 = 0
     var walSyncs = 0
+    /// Writes this member handed to the leader (as a follower).
+    var writesForwarded: UInt64 = 0
+    /// Writes followers handed to this member that it appended (as leader).
+    var forwardedWritesAppended: UInt64 = 0
+    /// Forwarded writes whose clients heard "may have been applied" (504).
+    var forwardsIndeterminate: UInt64 = 0
+    /// Gaps between ticks of at least `Member.stalledTickMultiple` ticks, and the longest.
+    var loopStalls: UInt64 = 0
+    var loopStallMillisecondsMax: UInt64 = 0
 }
 
 extension Member {
@@ -33,6 +42,14 @@ extension Member {
         metric("shoal_raft_last_index", "gauge", "Last log index.", [("", "\(status?.lastIndex ?? 0)")])
         metric("shoal_raft_snapshot_index", "gauge", "Index of the newest snapshot.", [("", "\(status?.snapshotIndex ?? 0)")])
         metric("shoal_raft_proposals_total", "counter", "Writes proposed by this member as leader.", [("", "\(metrics.proposals)")])
+        metric("shoal_writes_forwarded_total", "counter", "Writes this member handed to the leader as a follower.", [("", "\(metrics.writesForwarded)")])
+        metric("shoal_forwarded_writes_appended_total", "counter", "Writes from followers this member appended as leader.",
+               [("", "\(metrics.forwardedWritesAppended)")])
+        metric("shoal_writes_forwarded_indeterminate_total", "counter", "Forwarded writes answered 504 (the leader was lost before answering).",
+               [("", "\(metrics.forwardsIndeterminate)")])
+        metric("shoal_loop_stalls_total", "counter", "Times the event loop ran its tick at least 5 ticks late (blocked or starved).",
+               [("", "\(metrics.loopStalls)")])
+        metric("shoal_loop_stall_max_seconds", "gauge", "The longest such stall.", [("", "\(Double(metrics.loopStallMillisecondsMax) / 1000)")])
         metric("shoal_raft_applied_entries_total", "counter", "Log entries applied.", [("", "\(metrics.appliedEntries)")])
         metric("shoal_raft_elections_won_total", "counter", "Elections this member won.", [("", "\(metrics.leaderElectionsWon)")])
         metric("shoal_raft_term_changes_total", "counter", "Terms this member moved through.", [("", "\(metrics.termChanges)")])

@@ -156,19 +156,19 @@ struct Journal {
 /// objects), which suits a store written far more often than it is listed in full (clients
 /// list once, then watch).
 struct KindTable: Sendable {
-    private(set) var namespaces: [String: [String: StoredObject]] = [:]
+    private(set) var namespaces: [String: NamespaceTable] = [:]
     private(set) var count = 0
 
-    func get(_ key: ObjectKey) -> StoredObject? { namespaces[key.namespace]?[key.name] }
+    func get(_ key: ObjectKey) -> StoredObject? { namespaces[key.namespace]?.get(key.name) }
 
     mutating func put(_ object: StoredObject) {
-        if namespaces[object.key.namespace, default: [:]].updateValue(object, forKey: object.key.name) == nil { count += 1 }
+        if namespaces[object.key.namespace, default: NamespaceTable()].put(object) { count += 1 }
     }
 
     mutating func remove(_ key: ObjectKey) {
-        guard namespaces[key.namespace]?.removeValue(forKey: key.name) != nil else { return }
+        guard namespaces[key.namespace]?.remove(key.name) == true else { return }
         count -= 1
-        if namespaces[key.namespace]?.isEmpty == true { namespaces[key.namespace] = nil }
+        if namespaces[key.namespace]?.count == 0 { namespaces[key.namespace] = nil }
     }
 
     /// The objects in `namespace` (every namespace when nil) for which `include` holds, in
@@ -177,11 +177,55 @@ struct KindTable: Sendable {
         let selected = namespace.map { [$0] } ?? namespaces.keys.sorted(by: utf8Precedes)
         var result: [StoredObject] = []
         for namespace in selected {
-            guard let objects = namespaces[namespace] else { continue }
-            var matching = objects.values.filter(include)
+            guard let table = namespaces[namespace] else { continue }
+            var matching = table.objects(where: include)
             matching.sort { utf8Precedes($0.key.name, $1.key.name) }
             result += matching
         }
+        return result
+    }
+}
+
+/// The objects of one namespace by name, spread over `bucketCount` dictionaries by a hash of
+/// the name. Why: the store is a value that snapshots copy, and the first write after a copy
+/// (or a write that grows a full dictionary) copies or rehashes the whole dictionary it
+/// touches, on the event loop. One dictionary of 100k objects cost a measured 80 ms stall,
+/// long enough to start an election; buckets spread that work over the next writes, each
+/// paying for 1/`bucketCount` of it.
+struct NamespaceTable: Sendable {
+    static let bucketCount = 64
+
+    private var buckets: [[String: StoredObject]] = Array(repeating: [:], count: NamespaceTable.bucketCount)
+    private(set) var count = 0
+
+    /// FNV-1a of the name's UTF-8: stable across processes (Swift's own hash is seeded per
+    /// process), cheap for names of a few dozen bytes.
+    static func bucket(of name: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(bucketCount))
+    }
+
+    func get(_ name: String) -> StoredObject? { buckets[Self.bucket(of: name)][name] }
+
+    /// Inserts or replaces; true when the name is new.
+    mutating func put(_ object: StoredObject) -> Bool {
+        let isNew = buckets[Self.bucket(of: object.key.name)].updateValue(object, forKey: object.key.name) == nil
+        if isNew { count += 1 }
+        return isNew
+    }
+
+    /// True when the name was there.
+    mutating func remove(_ name: String) -> Bool {
+        guard buckets[Self.bucket(of: name)].removeValue(forKey: name) != nil else { return false }
+        count -= 1
+        return true
+    }
+
+    /// The objects for which `include` holds, in no particular order.
+    func objects(where include: (StoredObject) -> Bool) -> [StoredObject] {
+        var result: [StoredObject] = []
+        for bucket in buckets { result += bucket.values.filter(include) }
         return result
     }
 }

@@ -55,31 +55,59 @@ public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible
 /// `uid`, `resourceVersion`, `generation`, `creationTimestamp`, then the client's other
 /// metadata fields (`labels`, `annotations`, ...) in the order sent.
 public struct StoredObject: Equatable, Sendable {
+    /// The fields live in one immutable box: copying an object (the store's tables are
+    /// values that snapshots copy, and the watch history holds objects too) is then one
+    /// reference count, not one per field. Copying 100k objects field by field cost the
+    /// event loop a measured 40 ms.
+    private final class Fields: Sendable {
+        let key: ObjectKey
+        let uid: String
+        let resourceVersion: UInt64
+        let generation: Int64
+        let creationTimestamp: String
+        let labels: [String: String]
+        let json: JSONValue
+
+        init(key: ObjectKey, uid: String, resourceVersion: UInt64, generation: Int64,
+             creationTimestamp: String, labels: [String: String], json: JSONValue) {
+            self.key = key
+            self.uid = uid
+            self.resourceVersion = resourceVersion
+            self.generation = generation
+            self.creationTimestamp = creationTimestamp
+            self.labels = labels
+            self.json = json
+        }
+    }
+
+    private let fields: Fields
+
     /// Where the object lives.
-    public let key: ObjectKey
+    public var key: ObjectKey { fields.key }
     /// Given by the proposer of the create command (the store never invents randomness).
-    public let uid: String
+    public var uid: String { fields.uid }
     /// The Raft index of the entry that last wrote the object (for a DELETED event: of the
     /// delete). In the JSON it is the decimal string `metadata.resourceVersion`.
-    public let resourceVersion: UInt64
+    public var resourceVersion: UInt64 { fields.resourceVersion }
     /// 1 on create, +1 on every update that changes more than `metadata`.
-    public let generation: Int64
+    public var generation: Int64 { fields.generation }
     /// RFC 3339 UTC, from the proposing leader's clock, carried in the create command.
-    public let creationTimestamp: String
+    public var creationTimestamp: String { fields.creationTimestamp }
     /// `metadata.labels` (empty when absent).
-    public let labels: [String: String]
+    public var labels: [String: String] { fields.labels }
     /// The whole object as served.
-    public let json: JSONValue
+    public var json: JSONValue { fields.json }
 
     init(key: ObjectKey, uid: String, resourceVersion: UInt64, generation: Int64,
          creationTimestamp: String, labels: [String: String], json: JSONValue) {
-        self.key = key
-        self.uid = uid
-        self.resourceVersion = resourceVersion
-        self.generation = generation
-        self.creationTimestamp = creationTimestamp
-        self.labels = labels
-        self.json = json
+        fields = Fields(key: key, uid: uid, resourceVersion: resourceVersion, generation: generation,
+                        creationTimestamp: creationTimestamp, labels: labels, json: json)
+    }
+
+    public static func == (a: StoredObject, b: StoredObject) -> Bool {
+        if a.fields === b.fields { return true }
+        return a.key == b.key && a.uid == b.uid && a.resourceVersion == b.resourceVersion && a.generation == b.generation
+            && a.creationTimestamp == b.creationTimestamp && a.labels == b.labels && a.json == b.json
     }
 
     /// The same object with another resourceVersion (a delete stamps the deleting index).

@@ -8,7 +8,7 @@ final class ClusterFormationTests: XCTestCase {
         let cluster = try TestCluster(hostCount: 3)
         defer { cluster.shutDown() }
         for name in cluster.names { try cluster.start(name) }
-        _ = try cluster.waitForLeader()
+        let leader = try cluster.waitForLeader()
 
         let (code, output) = try cluster.cli("h2", ["members", "-o", "json"])
         XCTAssertEqual(code, 0, output)
@@ -16,11 +16,21 @@ final class ClusterFormationTests: XCTestCase {
         XCTAssertEqual(members.count, 3)
         XCTAssertEqual(members.filter { $0["voter"]?.boolValue == true }.count, 3)
 
-        // A write through every member (followers forward to the leader) ...
+        // A write through every member (followers hand it to the leader over the peer
+        // connection and answer from their own store once applied) ...
         for name in cluster.names {
             let created = try cluster.api(name, "POST", "/api/v1/namespaces/default/configmaps",
                                           body: configMap("from-\(name)", ["host": name]))
             XCTAssertEqual(created.status, 201, "\(created.body)")
+            XCTAssertEqual(created.body[path: ["metadata", "name"]]?.stringValue, "from-\(name)")
+            // The store's own refusals come back the same way.
+            let again = try cluster.api(name, "POST", "/api/v1/namespaces/default/configmaps",
+                                        body: configMap("from-\(name)", ["host": name]))
+            XCTAssertEqual(again.status, 409, "\(again.body)")
+        }
+        for name in cluster.names where name != leader {
+            let text = try cluster.api(name, "GET", "/metrics", token: "").body.stringValue ?? ""
+            XCTAssertTrue(text.contains("shoal_writes_forwarded_total 2"), "\(name) handed its two writes to the leader:\n\(text)")
         }
         // ... is visible, linearizably, through every member.
         for name in cluster.names {

@@ -179,4 +179,22 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(node.status.lastIndex, 7)
         XCTAssertEqual(node.status.commit, 7)
     }
+
+    /// The host may free compacted entries elsewhere: they come back in one array, and the
+    /// log keeps exactly the rest.
+    func testCompactionHandsBackTheDroppedEntries() throws {
+        var node = try makeNode(1, voters: [1])
+        node.campaign()
+        node.advance(node.ready().ack)
+        node.advance(node.ready().ack)
+        _ = try node.propose(batch: (3...7).map { cmd("e\($0)") })
+        node.advance(node.ready().ack)
+        _ = node.ready()
+
+        let (meta, dropped) = node.compactHandingBack(to: 6, snapshotSizeBytes: 1)
+        XCTAssertEqual(meta.index, 6)
+        XCTAssertTrue(dropped.map(\.index).starts(with: [1, 2, 3, 4, 5, 6]), "the array that held entries 1...6")
+        XCTAssertEqual(node.entries(from: 1, through: 7).map(\.index), [7])
+        XCTAssertEqual(node.compactHandingBack(to: 6, snapshotSizeBytes: 1).dropped, [], "nothing more to drop")
+    }
 }

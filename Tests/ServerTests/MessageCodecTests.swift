@@ -49,4 +49,38 @@ final class MessageCodecTests: XCTestCase {
             }
         }
     }
+
+    var forwardSamples: [ForwardMessage] {
+        [.proposal(requestID: 1, command: Array("create web".utf8)), .proposal(requestID: 2, command: []),
+         .appended(requestID: 3, index: 1_000_000, term: 7),
+         .refused(requestID: 4, status: 503, reason: "ServiceUnavailable", message: "h1 does not lead any more; retry")]
+    }
+
+    func testForwardingMessagesRoundTripAndAreToldApartFromRaftMessages() throws {
+        for message in forwardSamples {
+            let bytes = message.encoded()
+            XCTAssertTrue(ForwardMessage.isForwardMessage(bytes))
+            XCTAssertEqual(try ForwardMessage.decode(bytes), message)
+        }
+        for message in samples { XCTAssertFalse(ForwardMessage.isForwardMessage(MessageCodec.encode(message))) }
+    }
+
+    func testDamagedForwardingMessagesAreRejectedOrDecodedWithoutCrashing() {
+        var state: UInt64 = 7
+        for message in forwardSamples {
+            let bytes = message.encoded()
+            for cut in 0..<bytes.count { XCTAssertThrowsError(try ForwardMessage.decode(Array(bytes[0..<cut]))) }
+            XCTAssertThrowsError(try ForwardMessage.decode(bytes + [0]), "trailing bytes")
+            for _ in 0..<200 {
+                state = state &* 6364136223846793005 &+ 1
+                var damaged = bytes
+                damaged[Int(state >> 33) % damaged.count] ^= UInt8(truncatingIfNeeded: state >> 17) | 1
+                _ = try? ForwardMessage.decode(damaged)
+            }
+        }
+        // A length far beyond the bound is refused before anything is allocated.
+        var huge: [UInt8] = [ForwardMessage.tag, 1] + [UInt8](repeating: 0, count: 8)
+        huge += [0xff, 0xff, 0xff, 0x7f]
+        XCTAssertThrowsError(try ForwardMessage.decode(huge))
+    }
 }
