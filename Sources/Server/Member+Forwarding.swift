@@ -97,7 +97,7 @@ extension Member {
             if !transport.send(to: peer, ForwardMessage.appended(requestID: requestID, index: index, term: node!.term).encoded()) {
                 metrics.messagesDropped += 1
             }
-            pump()
+            schedulePump()
         } catch {
             refuse(Self.serviceError(error))
         }

@@ -54,7 +54,7 @@ extension Member {
             return  // a peer may only speak for itself
         }
         node!.step(message)
-        pump()
+        schedulePump()
     }
 
     func peerDown(_ peer: UInt64) {
@@ -62,6 +62,23 @@ extension Member {
         failForwards(to: peer, because: "was handed to \(name(of: peer)), and the connection to it closed before it answered")
         node!.reportUnreachable(peer)
         pump()
+    }
+
+    /// Pumps once at the end of this loop iteration: every message, proposal and WAL
+    /// completion handled in one iteration then shares one Ready (one WAL submission, one
+    /// append per follower), instead of one each. Used on the hot paths; the rare ones
+    /// (ticks, membership, start) pump at once.
+    func schedulePump() {
+        pumpScheduled = true
+    }
+
+    /// The end-of-iteration check: the scheduled pump, then the messages it queued go out
+    /// now (the transport's own flush may already have run in this iteration).
+    func runScheduledPump() {
+        guard pumpScheduled else { return }
+        pumpScheduled = false
+        pump()
+        transport?.flushQueued()
     }
 
     /// Carries out every pending Ready batch.
@@ -110,7 +127,7 @@ extension Member {
             send(first.messages)
         }
         metrics.walSyncs = worker.statistics.syncs
-        pump()
+        schedulePump()
     }
 
     func send(_ messages: [Raft.Message]) {

@@ -60,7 +60,7 @@ extension Member: ClusterService {
             proposals[index] = PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
                                                completion: completion)
             metrics.proposals += 1
-            pump()
+            schedulePump()
         } catch {
             completion(.failure(Self.serviceError(error)))
         }
@@ -75,7 +75,7 @@ extension Member: ClusterService {
         do {
             try node!.readIndex(requestID: id)
             readWaiters[id] = ReadWaiter(deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
-            pump()
+            schedulePump()
         } catch {
             completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
                                              message: error == .noLeader ? "no leader is known; retry" : "too many reads waiting; retry")))

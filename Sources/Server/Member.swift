@@ -26,6 +26,9 @@ public final class Member: @unchecked Sendable {
     var api: APIServer?
     public internal(set) var store = Store()
     var tickTimer: LoopTimer?
+    /// Runs a scheduled `pump` once at the end of each loop iteration (see `schedulePump`).
+    var pumpCheck: LoopCheck?
+    var pumpScheduled = false
     var localAPIToken: String
 
     /// Readys handed to the WAL thread, in order, waiting to be durable.
@@ -147,6 +150,9 @@ public final class Member: @unchecked Sendable {
             self?.tick()
         }
         tickTimer = timer
+        let check = LoopCheck(loop: loop)
+        check.start { [weak self] in self?.runScheduledPump() }
+        pumpCheck = check
         try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
                                           bytes: Array((apiToken + "\n").utf8))
         Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API on \(options.advertiseHost):\(options.apiPort)")
@@ -217,6 +223,7 @@ public final class Member: @unchecked Sendable {
         guard self.exitCode == nil else { return }
         self.exitCode = exitCode
         tickTimer?.stop()
+        pumpCheck?.close()
         transport?.close()
         worker?.stop()
         loop.stop()

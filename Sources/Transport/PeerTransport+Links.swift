@@ -210,6 +210,10 @@ extension PeerTransport {
         dirty.append(connection)
     }
 
+    /// Writes everything queued now, instead of at the end of the loop iteration (for work
+    /// that runs after the transport's own end-of-iteration flush).
+    public func flushQueued() { flush() }
+
     /// End of a loop iteration: one write per connection with everything queued.
     func flush() {
         if dirty.isEmpty { return }
