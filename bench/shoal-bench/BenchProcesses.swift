@@ -1,0 +1,176 @@
+// Running helper programs with bounded waits, and undoing everything the failover benchmark
+// started when it ends: normally, on an error, or on Ctrl-C / SIGTERM.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the failover benchmark stopped.
+struct BenchFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What a finished command printed.
+struct CommandOutput {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    /// Seconds it ran.
+    var seconds: Double
+}
+
+/// Runs `arguments` (the first is looked up on PATH) and waits at most `timeout` seconds; a
+/// command that runs longer is sent SIGTERM, then SIGKILL. Output goes to temporary files
+/// (no pipe to fill up and block the child).
+@discardableResult
+func runCommand(_ arguments: [String], timeout: Double, environment: [String: String]? = nil,
+                check: Bool = true) throws -> CommandOutput {
+    guard !Cleanup.shared.isAborting else { throw BenchFailure("interrupted") }
+    let outPath = NSTemporaryDirectory() + "shoal-bench-\(getpid())-\(UUID().uuidString).out"
+    let errPath = outPath + ".err"
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle(forWritingAtPath: outPath)
+    process.standardError = FileHandle(forWritingAtPath: errPath)
+    let start = monotonicNanoseconds()
+    try process.run()
+    let deadline = start + UInt64(timeout * 1e9)
+    var timedOut = false
+    while process.isRunning {
+        if monotonicNanoseconds() > deadline {
+            timedOut = true
+            kill(process.processIdentifier, SIGTERM)
+            let killAt = monotonicNanoseconds() + 2_000_000_000
+            while process.isRunning && monotonicNanoseconds() < killAt { sleepNanoseconds(10_000_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            break
+        }
+        sleepNanoseconds(1_000_000)
+    }
+    process.waitUntilExit()
+    let output = CommandOutput(
+        status: process.terminationStatus,
+        stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
+        seconds: Double(monotonicNanoseconds() - start) / 1e9)
+    if timedOut {
+        throw BenchFailure("`\(arguments.joined(separator: " "))` did not finish within \(timeout) s\n\(output.stderr)")
+    }
+    if check && output.status != 0 {
+        throw BenchFailure("`\(arguments.joined(separator: " "))` failed (exit \(output.status)):\n\(output.stderr)\(output.stdout)")
+    }
+    return output
+}
+
+/// Starts a long-running program in the background (its output appended to `logPath`) and
+/// returns its pid. The caller stops it (see `stopProcess`).
+func spawnBackground(_ arguments: [String], logPath: String) throws -> Process {
+    guard !Cleanup.shared.isAborting else { throw BenchFailure("interrupted") }
+    if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+    guard let log = FileHandle(forWritingAtPath: logPath) else { throw BenchFailure("cannot write \(logPath)") }
+    log.seekToEndOfFile()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = log
+    process.standardError = log
+    try process.run()
+    return process
+}
+
+/// Whether `pid` is a live process (not a zombie).
+func processIsAlive(_ pid: Int32) -> Bool {
+    guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
+
+/// SIGTERM (and SIGCONT, so that a stopped process can act on it), then SIGKILL after
+/// `grace` seconds; waits until the process is gone (bounded).
+func stopProcess(_ process: Process, grace: Double = 3) {
+    let pid = process.processIdentifier
+    guard process.isRunning else { return }
+    kill(pid, SIGTERM)
+    kill(pid, SIGCONT)
+    let killAt = monotonicNanoseconds() + UInt64(grace * 1e9)
+    while process.isRunning && monotonicNanoseconds() < killAt { sleepNanoseconds(10_000_000) }
+    if process.isRunning {
+        kill(pid, SIGKILL)
+        let giveUp = monotonicNanoseconds() + 5_000_000_000
+        while process.isRunning && monotonicNanoseconds() < giveUp { sleepNanoseconds(10_000_000) }
+    }
+}
+
+/// Actions that undo what the benchmark started, run once (newest first) at the end, on an
+/// error, or when SIGINT/SIGTERM arrives.
+final class Cleanup: @unchecked Sendable {
+    static let shared = Cleanup()
+
+    private let lock = NSLock()
+    private var actions: [(name: String, run: () -> Void)] = []
+    private var aborting = false
+    private var ran = false
+
+    /// True once a signal asked the benchmark to stop: no new processes are started.
+    var isAborting: Bool { lock.lock(); defer { lock.unlock() }; return aborting }
+
+    /// Registers an action; returns a token for `remove`.
+    @discardableResult
+    func add(_ name: String, _ run: @escaping () -> Void) -> String {
+        lock.lock(); defer { lock.unlock() }
+        actions.append((name, run))
+        return name
+    }
+
+    /// Forgets the action registered under `name` (it was undone normally).
+    func remove(_ name: String) {
+        lock.lock(); defer { lock.unlock() }
+        actions.removeAll { $0.name == name }
+    }
+
+    /// Runs every action, newest first; later calls do nothing.
+    func runAll() {
+        lock.lock()
+        if ran { lock.unlock(); return }
+        ran = true
+        let pending = actions.reversed()
+        actions = []
+        lock.unlock()
+        for action in pending {
+            FileHandle.standardError.write(Data("cleanup: \(action.name)\n".utf8))
+            action.run()
+        }
+    }
+
+    /// SIGINT and SIGTERM set a flag that a watcher thread acts on: it runs the cleanup and
+    /// exits with 130. (Handlers are reset in child processes on exec, so helpers and
+    /// servers keep their default signal behaviour.)
+    func installSignalHandlers() {
+        signal(SIGINT) { _ in cleanupSignalled = 1 }
+        signal(SIGTERM) { _ in cleanupSignalled = 1 }
+        let thread = Thread {
+            while cleanupSignalled == 0 { sleepNanoseconds(50_000_000) }
+            Cleanup.shared.lock.lock()
+            Cleanup.shared.aborting = true
+            Cleanup.shared.lock.unlock()
+            FileHandle.standardError.write(Data("\ninterrupted: stopping everything the benchmark started\n".utf8))
+            Cleanup.shared.runAll()
+            exit(130)
+        }
+        thread.start()
+    }
+}
+
+nonisolated(unsafe) private var cleanupSignalled: sig_atomic_t = 0
