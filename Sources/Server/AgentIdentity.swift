@@ -17,6 +17,9 @@ struct AgentIdentity: Equatable {
     var peerPort: UInt16
     var apiPort: UInt16
     var incarnation: UInt64
+    /// Index of the membership entry that admitted this incarnation (0: a founder, or not
+    /// applied yet). Peers whose record of us is older accept us on its strength.
+    var admissionIndex: UInt64 = 0
     /// Set once the member belongs to a cluster.
     var token: ClusterToken?
     /// The founders' peer addresses ("host:port"), for founders.
@@ -59,6 +62,7 @@ struct AgentIdentity: Equatable {
         o["peerPort"] = .int(Int64(peerPort))
         o["apiPort"] = .int(Int64(apiPort))
         o["incarnation"] = .string(hex16(incarnation))
+        if admissionIndex > 0 { o["admissionIndex"] = .string(String(admissionIndex)) }
         if let token { o["token"] = .string(token.description) }
         o["founders"] = .array(founders.map { .string($0) })
         o["state"] = .string(state)
@@ -94,6 +98,10 @@ struct AgentIdentity: Equatable {
         guard (1...65535).contains(peerPort), (1...65535).contains(apiPort) else { throw fail("bad port") }
         self.init(name: name, advertiseHost: host, peerPort: UInt16(peerPort), apiPort: UInt16(apiPort),
                   incarnation: incarnation, token: token, founders: founders.compactMap(\.stringValue), state: state)
+        if let text = json["admissionIndex"]?.stringValue {
+            guard let index = UInt64(text) else { throw fail("malformed admissionIndex") }
+            admissionIndex = index
+        }
     }
 
     static func load(directory: String) throws(ServerError) -> AgentIdentity? {

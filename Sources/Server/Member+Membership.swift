@@ -216,6 +216,23 @@ extension Member {
             .max { (status.followers[$0]?.match ?? 0, $1) < (status.followers[$1]?.match ?? 0, $0) }
     }
 
+    /// Ticks between sweeps of peers that left the membership.
+    static let removedPeerSweepTicks: UInt64 = 50
+
+    /// Drops the connections and addresses of peers outside the latest membership, once
+    /// this member has applied everything it knows to be committed (so that its view of the
+    /// membership is not an old one it is replaying). The leader is never dropped.
+    func forgetRemovedPeers() {
+        guard let node, ticks % Self.removedPeerSweepTicks == 0 else { return }
+        let status = node.status
+        guard status.applied >= status.commit else { return }
+        let members = Set(node.membership.all)
+        for id in peerAddresses.keys.sorted() where !members.contains(id) && id != status.leader {
+            transport?.removePeer(id)
+            peerAddresses[id] = nil
+        }
+    }
+
     // MARK: Leader duties: promote caught-up learners, keep Member objects in step
 
     func runLeaderDuties() {
@@ -238,16 +255,19 @@ extension Member {
 
     // MARK: Addresses
 
-    func membershipApplied(_ change: Raft.MembershipChange, _ membership: Raft.Membership) {
+    func membershipApplied(_ change: Raft.MembershipChange, _ membership: Raft.Membership, index: Raft.Index) {
         if let context = MemberContext(bytes: change.context) {
-            learnAddress(MemberID.of(host: context.host, peerPort: context.peerPort),
-                         PeerAddress(host: context.host, peerPort: context.peerPort, apiPort: context.apiPort,
-                                     name: context.name, incarnation: context.incarnation))
+            let id = MemberID.of(host: context.host, peerPort: context.peerPort)
+            if id == identity.nodeID, context.incarnation == identity.incarnation, identity.admissionIndex < index {
+                noteOwnAdmission(at: index)
+            }
+            learnAddress(id, PeerAddress(host: context.host, peerPort: context.peerPort, apiPort: context.apiPort,
+                                         name: context.name, incarnation: context.incarnation, admissionIndex: index))
         }
-        if change.kind == .remove && change.node != identity.nodeID {
-            transport?.removePeer(change.node)
-            peerAddresses[change.node] = nil
-        }
+        // A removed peer's connection is not dropped here: a member replaying old entries
+        // (catching up after a join or a restart) would drop a peer that has since joined
+        // again, possibly its leader, and never hear of the re-admission. `forgetRemovedPeers`
+        // drops them once this member is caught up.
         // A member removed by `shoal remove` while alive is told nothing more (its leader stops
         // replicating to it) and stays harmless: it cannot win a pre-vote. Removal entries are
         // also replayed by a member that was removed and joined again, so none stops here.
@@ -256,10 +276,26 @@ extension Member {
         }
     }
 
+    /// This incarnation's admission entry applied: remembered, and told to peers from now on.
+    func noteOwnAdmission(at index: Raft.Index) {
+        identity.admissionIndex = index
+        do {
+            try identity.save(directory: options.dataDirectory)
+        } catch {
+            Log.warn("could not record the admission index in \(options.dataDirectory): \(error)")
+        }
+        transport?.helloContext = helloContext()
+    }
+
     func learnAddress(_ id: UInt64, _ address: PeerAddress) {
         guard id != identity.nodeID else { return }
         var merged = address
-        if merged.incarnation == nil { merged.incarnation = peerAddresses[id]?.incarnation }
+        if merged.incarnation == nil {
+            merged.incarnation = peerAddresses[id]?.incarnation
+            merged.admissionIndex = peerAddresses[id]?.admissionIndex ?? 0
+        } else if let known = peerAddresses[id], known.incarnation == merged.incarnation {
+            merged.admissionIndex = max(merged.admissionIndex, known.admissionIndex)
+        }
         if let known = peerAddresses[id], known == merged { return }
         peerAddresses[id] = merged
         transport?.setPeer(id, host: address.host, port: address.peerPort)
@@ -291,7 +327,25 @@ extension Member {
     /// joined again, or it could vote twice in a term).
     func acceptPeer(_ id: UInt64, context: [UInt8]) -> Bool {
         var reader = ByteReader(context)
-        guard (try? reader.get(UInt8.self)) == 1, let incarnation = try? reader.get(UInt64.self) else { return false }
+        guard let version = try? reader.get(UInt8.self), version == 1 || version == 2,
+              let incarnation = try? reader.get(UInt64.self) else { return false }
+        var admission: UInt64 = 0
+        if version == 2 {
+            guard let index = try? reader.get(UInt64.self) else { return false }
+            admission = index
+        }
+        if let known = peerAddresses[id], let knownIncarnation = known.incarnation, knownIncarnation != incarnation,
+           admission > known.admissionIndex {
+            // Our record is older than the peer's admission (we are catching up, or were
+            // down when it joined again): it was removed and admitted anew, which only a
+            // committed membership entry can say. Take its word and its new incarnation.
+            Log.info("\(name(of: id)) joined again since our record of it (admitted at \(admission)); accepting its new data directory")
+            var updated = known
+            updated.incarnation = incarnation
+            updated.admissionIndex = admission
+            peerAddresses[id] = updated
+            return true
+        }
         if let known = peerAddresses[id]?.incarnation, known != incarnation {
             metrics.refusedPeers += 1
             Log.warn("refused \(name(of: id)): its data directory changed (incarnation \(hex16(incarnation)), expected \(hex16(known))); remove it with `shoal remove \(name(of: id))` and join it again")

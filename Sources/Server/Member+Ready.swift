@@ -16,6 +16,7 @@ extension Member {
             node!.tick()
             pump()
             runLeaderDuties()
+            forgetRemovedPeers()
         }
         expireWaiters()
         continueLeaving()
@@ -153,7 +154,7 @@ extension Member {
             store.advance(to: entry.index)
         case let .membership(change, membership):
             store.advance(to: entry.index)
-            membershipApplied(change, membership)
+            membershipApplied(change, membership, index: entry.index)
         }
         metrics.appliedEntries += 1
         if let waiter = membershipWaiters.removeValue(forKey: entry.index) {

@@ -88,6 +88,8 @@ public final class Member: @unchecked Sendable {
         var apiPort: UInt16
         var name: String
         var incarnation: UInt64?
+        /// Index of the membership entry that admitted `incarnation` (0: founder or unknown).
+        var admissionIndex: UInt64 = 0
     }
 
     struct LeaveProgress {
@@ -212,9 +214,11 @@ public final class Member: @unchecked Sendable {
 
     /// What a peer tells us in its handshake: its incarnation.
     func helloContext() -> [UInt8] {
+        // Version 2 adds the admission index; peers read version 1 (incarnation only) too.
         var w = ByteWriter()
-        w.put(UInt8(1))
+        w.put(UInt8(2))
         w.put(identity.incarnation)
+        w.put(identity.admissionIndex)
         return w.bytes
     }
 

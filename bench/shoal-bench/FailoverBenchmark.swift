@@ -202,7 +202,19 @@ struct FailoverBenchmark: ParsableCommand {
     /// The plot needs matplotlib: pip-install it for this user if python3 cannot import it.
     private func ensureMatplotlib() {
         if (try? runCommand(["python3", "-c", "import matplotlib"], timeout: 60, check: false).status) == 0 { return }
-        print("installing matplotlib (python3 -m pip install --user matplotlib)")
+        print("installing matplotlib (python3 -m pip install matplotlib)")
+        if (try? runCommand(["python3", "-m", "pip", "--version"], timeout: 60, check: false).status) != 0 {
+            // A fresh Debian has python3 but not pip.
+            print("installing pip (apt-get install python3-pip)")
+            let environment = ["DEBIAN_FRONTEND": "noninteractive"]
+            let install = ["apt-get", "install", "-y", "-q", "python3-pip"]
+            if (try? runCommand(install, timeout: 600, environment: environment, check: false).status) != 0 {
+                _ = try? runCommand(["apt-get", "update", "-q"], timeout: 600, environment: environment, check: false)
+                _ = try? runCommand(install, timeout: 600, environment: environment, check: false)
+            }
+        }
+        // Debian's python3 refuses pip installs outside a virtual environment (PEP 668)
+        // unless told --break-system-packages; a user install touches nothing of the system's.
         let attempts = [["python3", "-m", "pip", "install", "--quiet", "--user", "matplotlib"],
                         ["python3", "-m", "pip", "install", "--quiet", "matplotlib"],
                         ["python3", "-m", "pip", "install", "--quiet", "--break-system-packages", "--user", "matplotlib"]]

@@ -47,6 +47,8 @@ final class WriterPool: @unchecked Sendable {
     private var firstAckStartNs: UInt64 = 0
     private var firstAckEndNs: UInt64 = 0
 
+    /// Start of each writer's request in flight (0: none).
+    private var inFlightStartNs: [UInt64]
     private var records: [[RequestRecord]]
     private let recordLocks: [NSLock]
     private var threads: [Thread] = []
@@ -64,6 +66,7 @@ final class WriterPool: @unchecked Sendable {
         self.targets = targets
         groups = [group]
         records = Array(repeating: [], count: writers)
+        inFlightStartNs = Array(repeating: 0, count: writers)
         recordLocks = (0..<writers).map { _ in NSLock() }
     }
 
@@ -126,6 +129,19 @@ final class WriterPool: @unchecked Sendable {
     func firstAck() -> (startNs: UInt64, endNs: UInt64)? {
         lock.lock(); defer { lock.unlock() }
         return firstAckEndNs == 0 ? nil : (firstAckStartNs, firstAckEndNs)
+    }
+
+    /// Waits until no request that started before `ns` is still in flight (each ends within
+    /// the request timeout), so that records up to `ns` are complete.
+    func waitForRequests(startedBefore ns: UInt64) {
+        let deadline = monotonicNanoseconds() + timeoutNs + 100_000_000
+        while monotonicNanoseconds() < deadline {
+            lock.lock()
+            let pending = inFlightStartNs.contains { $0 != 0 && $0 < ns }
+            lock.unlock()
+            if !pending { return }
+            sleepNanoseconds(2_000_000)
+        }
     }
 
     /// Every record whose request overlaps [fromNs, toNs].
@@ -194,7 +210,10 @@ final class WriterPool: @unchecked Sendable {
 
             sequence += 1
             let request = system.writeRequest(group: group, writer: writer, sequence: sequence, value: value)
+            lock.lock()
             let start = monotonicNanoseconds()
+            inFlightStartNs[writer] = start
+            lock.unlock()
             let result = client!.exchange(head: request.head, body: request.body, deadline: start + timeoutNs)
             let end = monotonicNanoseconds()
             let outcome: WriteOutcome
@@ -212,6 +231,9 @@ final class WriterPool: @unchecked Sendable {
             recordLocks[writer].lock()
             records[writer].append(record)
             recordLocks[writer].unlock()
+            lock.lock()
+            inFlightStartNs[writer] = 0
+            lock.unlock()
             if outcome == .success {
                 lock.lock()
                 if start > watchFromNs && (firstAckEndNs == 0 || end < firstAckEndNs) {

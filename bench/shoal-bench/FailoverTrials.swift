@@ -131,9 +131,9 @@ final class FailoverTrials {
         let (healthyLeader, healthyTerm) = try waitHealthy()
         let recoveryMs = ms(from: recoveryStart, to: monotonicNanoseconds())
 
-        // Every request that overlapped the window has ended once the timeout has passed.
+        // Every request that overlapped the window has ended (at the latest, its timeout).
         let windowStart = t0
-        while monotonicNanoseconds() < windowEnd + pool.timeoutNs + 20_000_000 { sleepNanoseconds(5_000_000) }
+        pool.waitForRequests(startedBefore: windowEnd)
         let inWindow = pool.records(overlapping: windowStart, windowEnd)
         var result = TrialResult(
             scenario: scenario.rawValue, trial: trial, oldLeader: system.hosts[leader].name, oldTerm: term,
