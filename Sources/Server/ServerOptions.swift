@@ -23,7 +23,8 @@ public struct ServerOptions: Sendable {
     public var heartbeatTicks: Int = 2
     /// Ticks of silence before an election (randomized up to twice that).
     public var electionTicks: Int = 10
-    /// Take a snapshot after this many applied entries.
+    /// Take a snapshot after this many applied entries (or after as many entries as the
+    /// store holds objects, when that is more).
     public var snapshotEveryEntries: Int = 100_000
     /// Voters the cluster grows to by promoting caught-up learners.
     public var votersMax: Int = 5

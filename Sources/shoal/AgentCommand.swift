@@ -42,7 +42,7 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Ticks without a leader before an election (randomized up to twice as many).")
     var electionTicks: Int = 10
 
-    @Option(help: "Take a snapshot every this many applied entries.")
+    @Option(help: "Take a snapshot every this many applied entries (at least; snapshots are also spaced by as many entries as the store holds objects).")
     var snapshotEntries: Int = 100_000
 
     @Flag(help: "Recover a lone survivor after losing quorum: become a one-member cluster with this data (see docs/operations.md).")

@@ -144,6 +144,28 @@ final class WriterPool: @unchecked Sendable {
         }
     }
 
+    /// Answers other than success, by status and the start of the message, with counts
+    /// (why writes failed; the trial report prints them).
+    private var failureAnswers: [String: Int] = [:]
+
+    private func noteFailure(status: Int, body: [UInt8]) {
+        var text = String(decoding: body.prefix(400), as: UTF8.self)
+        if let range = text.range(of: "\"message\":\"") {
+            text = String(text[range.upperBound...].prefix { $0 != "\"" })
+        }
+        let key = "\(status) \(text.prefix(90))"
+        lock.lock()
+        failureAnswers[key, default: 0] += 1
+        lock.unlock()
+    }
+
+    /// The failure answers since the last call, most frequent first.
+    func takeFailureAnswers() -> [(answer: String, count: Int)] {
+        lock.lock()
+        defer { failureAnswers = [:]; lock.unlock() }
+        return failureAnswers.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
+    }
+
     /// Every record whose request overlaps [fromNs, toNs].
     func records(overlapping fromNs: UInt64, _ toNs: UInt64) -> [RequestRecord] {
         var out: [RequestRecord] = []
@@ -218,7 +240,9 @@ final class WriterPool: @unchecked Sendable {
             let end = monotonicNanoseconds()
             let outcome: WriteOutcome
             switch result {
-            case .response(let status, let body): outcome = system.classifyWrite(status: status, body: body)
+            case .response(let status, let body):
+                outcome = system.classifyWrite(status: status, body: body)
+                if outcome != .success { noteFailure(status: status, body: body) }
             case .notSent: outcome = .failed
             case .lost: outcome = .indeterminate
             }

@@ -79,6 +79,7 @@ private func runScenario(_ scenario: FailoverScenario, trials: FailoverTrials, c
         }
         if let error = outcome.error { line += " [\(error)]" }
         print(line)
+        for (answer, count) in trials.pool.takeFailureAnswers().prefix(3) { print("      \(count) × \(answer)") }
     }
     // Every write of the scenario acknowledged before the read began must be there.
     let (leader, _) = try trials.waitHealthy()

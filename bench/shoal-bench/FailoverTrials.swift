@@ -6,9 +6,9 @@ import Foundation
 /// Knobs of the trials (from the command line).
 struct TrialSettings {
     /// Baseline before each fault (visible in the timeline), in ns.
-    var preFaultNs: UInt64 = 200_000_000
+    var preFaultNs: UInt64 = 150_000_000
     /// Kept after the first acknowledged write, so the timeline shows the recovery, in ns.
-    var settleNs: UInt64 = 100_000_000
+    var settleNs: UInt64 = 60_000_000
     /// (d) the leader stays stopped at least this multiple of the base election timeout.
     var stopMultiple = 2.0
     /// Longest wait for a healthy, caught-up cluster, in seconds.
