@@ -108,18 +108,18 @@ extension Member {
     private func awaitApply(index: Raft.Index, term: Raft.Term, deadline: UInt64,
                             completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
         guard index > store.revision else {
-            // Applied before the leader's answer arrived (not expected: the answer leaves
-            // first on the same connection); its result is gone, so say what is known.
+            // The entry at that index was applied before the answer arrived: a deposed leader
+            // answering late (it appended in its old term after a SIGSTOP, say). Another
+            // entry there means this write was not applied; its own entry means it was, but
+            // its result is gone.
+            if let applied = node?.term(at: index), applied != term {
+                return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
+                                                        message: "leadership changed before the write committed; it was not applied, retry")))
+            }
             metrics.forwardsIndeterminate += 1
             return completion(.failure(Self.forwardIndeterminate("was applied here before the leader's answer arrived")))
         }
-        if let earlier = proposals.removeValue(forKey: index) {
-            // Another proposal waited on this index (this member led before): only one entry
-            // can be there, but which one is not known yet.
-            metrics.forwardsIndeterminate += 1
-            earlier.completion(.failure(Self.forwardIndeterminate("shares its index with a later write")))
-        }
-        proposals[index] = PendingProposal(term: term, deadline: deadline, completion: completion)
+        proposals[index, default: []].append(PendingProposal(term: term, deadline: deadline, completion: completion))
     }
 
     /// The connection to `peer` closed: writes it had not answered may or may not be in its log.

@@ -165,7 +165,7 @@ extension Member {
                                                         message: "leadership changed before the membership change committed; retry")))
             }
         }
-        if let proposal = proposals.removeValue(forKey: entry.index) {
+        for proposal in proposals.removeValue(forKey: entry.index) ?? [] {
             if proposal.term == entry.term, let result {
                 proposal.completion(.success(result))
             } else {
@@ -241,10 +241,14 @@ extension Member {
     func expireWaiters() {
         let now = loop.nowMilliseconds
         expireForwards(now: now)
-        for (index, proposal) in proposals where proposal.deadline <= now {
-            proposals[index] = nil
-            proposal.completion(.failure(ServiceError(status: 504, reason: "Timeout",
-                                                      message: "the write was not committed in time; it may still be applied")))
+        for (index, waiting) in proposals where waiting.contains(where: { $0.deadline <= now }) {
+            let expired = waiting.filter { $0.deadline <= now }
+            let kept = waiting.filter { $0.deadline > now }
+            proposals[index] = kept.isEmpty ? nil : kept
+            for proposal in expired {
+                proposal.completion(.failure(ServiceError(status: 504, reason: "Timeout",
+                                                          message: "the write was not committed in time; it may still be applied")))
+            }
         }
         for (index, waiter) in membershipWaiters where waiter.deadline <= now {
             membershipWaiters[index] = nil

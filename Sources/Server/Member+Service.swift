@@ -57,8 +57,8 @@ extension Member: ClusterService {
         guard node!.role == .leader else { return forwardToLeader(command.encoded(), completion: completion) }
         do {
             let index = try node!.propose(command.encoded())
-            proposals[index] = PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
-                                               completion: completion)
+            proposals[index, default: []].append(PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
+                                               completion: completion))
             metrics.proposals += 1
             schedulePump()
         } catch {

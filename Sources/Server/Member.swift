@@ -33,7 +33,10 @@ public final class Member: @unchecked Sendable {
 
     /// Readys handed to the WAL thread, in order, waiting to be durable.
     var awaitingDurability: [(ack: Raft.Ready.Ack, messages: [Raft.Message])] = []
-    var proposals: [Raft.Index: PendingProposal] = [:]
+    /// Writes waiting for the entry at an index to apply: this member's own proposals as
+    /// leader, and writes it handed to a leader. Several can wait on one index (proposed in
+    /// different terms); the term of the entry applied there decides which one it was.
+    var proposals: [Raft.Index: [PendingProposal]] = [:]
     /// Writes handed to the leader, waiting for it to say where it appended them, by request id.
     var forwardsAwaitingLeader: [UInt64: ForwardedWrite] = [:]
     var nextForwardID: UInt64 = 1

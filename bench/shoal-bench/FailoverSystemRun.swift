@@ -1,6 +1,9 @@
 // Everything `shoal-bench failover` does with one system: each scenario's trials (with a
 // read-back of every acknowledged write at the end of each), then the steady load.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What to run against each system (from the command line).
 struct SystemRunSettings {
@@ -30,6 +33,7 @@ func runSystem(_ system: FailoverSystem, _ settings: SystemRunSettings) -> Syste
     watcher.start()
     defer { watcher.stop() }
     print("\n== \(system.label) (\(system.version); \(system.timing.note))")
+    fflush(nil)
     do {
         if !settings.scenarios.isEmpty {
             let pool = WriterPool(system: system, writers: settings.trialWriters, shape: .paced(intervalNs: settings.sendIntervalNs),
@@ -80,6 +84,7 @@ private func runScenario(_ scenario: FailoverScenario, trials: FailoverTrials, c
         if let error = outcome.error { line += " [\(error)]" }
         print(line)
         for (answer, count) in trials.pool.takeFailureAnswers().prefix(3) { print("      \(count) × \(answer)") }
+        fflush(nil)  // progress shows at once also when the output is a file (block-buffered)
     }
     // Every write of the scenario acknowledged before the read began must be there.
     let (leader, _) = try trials.waitHealthy()
