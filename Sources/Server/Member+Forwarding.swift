@@ -112,10 +112,7 @@ extension Member {
             // answering late (it appended in its old term after a SIGSTOP, say). Another
             // entry there means this write was not applied; its own entry means it was, but
             // its result is gone.
-            if let applied = node?.term(at: index), applied != term {
-                return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
-                                                        message: "leadership changed before the write committed; it was not applied, retry")))
-            }
+            if let applied = node?.term(at: index), applied != term { return completion(.failure(Self.writeNotApplied)) }
             metrics.forwardsIndeterminate += 1
             return completion(.failure(Self.forwardIndeterminate("was applied here before the leader's answer arrived")))
         }

@@ -169,9 +169,7 @@ extension Member {
             if proposal.term == entry.term, let result {
                 proposal.completion(.success(result))
             } else {
-                proposal.completion(.failure(ServiceError(
-                    status: 503, reason: "ServiceUnavailable",
-                    message: "leadership changed before the write committed; it was not applied, retry")))
+                proposal.completion(.failure(Self.writeNotApplied))
             }
         }
         releaseReads()
@@ -236,6 +234,10 @@ extension Member {
         }
         readsAwaitingApply = waiting
     }
+
+    /// Another entry took the index a write was appended at: it was not, and will not be, applied.
+    static let writeNotApplied = ServiceError(status: 503, reason: "ServiceUnavailable",
+                                              message: "leadership changed before the write committed; it was not applied, retry")
 
     /// Fails proposals and reads that waited too long (the client gets a 504 and may retry).
     func expireWaiters() {

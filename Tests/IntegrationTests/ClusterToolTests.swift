@@ -75,7 +75,14 @@ final class ClusterToolTests: XCTestCase {
         try cluster.start("h1")
         _ = try cluster.waitForLeader()
         XCTAssertEqual(try cluster.api("h1", "POST", "/api/v1/namespaces/default/configmaps", body: configMap("m", [:])).status, 201)
-        let (status, body) = try cluster.api("h1", "GET", "/metrics", token: "")
+        // The leader writes its own Member object on its own schedule (every 10 ticks), so
+        // the count reaches 2 shortly after, not necessarily by the time the write returns.
+        var (status, body) = try cluster.api("h1", "GET", "/metrics", token: "")
+        let deadline = Date().addingTimeInterval(5)
+        while !(body.stringValue ?? "").contains("shoal_store_objects 2") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            (status, body) = try cluster.api("h1", "GET", "/metrics", token: "")
+        }
         XCTAssertEqual(status, 200)
         let text = body.stringValue ?? ""
         for family in ["shoal_raft_term", "shoal_raft_is_leader 1", "shoal_raft_commit_index", "shoal_wal_sync_seconds_bucket",

@@ -96,6 +96,17 @@ func zombieExitStatus(_ pid: Int32) -> Int32? {
     return exitStatus(raw)
 }
 
+/// `apt-get install -y` of `packages`, with an `apt-get update` first if the install fails
+/// (a fresh machine's package lists may be missing or stale).
+func aptInstall(_ packages: [String]) throws {
+    let environment = ["DEBIAN_FRONTEND": "noninteractive"]
+    let install = ["apt-get", "install", "-y", "-q"] + packages
+    if try runCommand(install, timeout: 600, environment: environment, check: false).status != 0 {
+        try runCommand(["apt-get", "update", "-q"], timeout: 600, environment: environment)
+        try runCommand(install, timeout: 600, environment: environment)
+    }
+}
+
 /// The exit code of a waitpid status, or 128 + the signal that ended the process.
 func exitStatus(_ raw: Int32) -> Int32 {
     let signal = raw & 0x7f

@@ -49,12 +49,7 @@ final class EtcdSystem: FailoverSystem, @unchecked Sendable {
         let found = try runCommand(["sh", "-c", "command -v etcd && command -v etcdctl"], timeout: 10, check: false)
         if found.status == 0 { return }
         print("installing etcd-server and etcd-client (apt-get)")
-        let environment = ["DEBIAN_FRONTEND": "noninteractive"]
-        let install = ["apt-get", "install", "-y", "-q", "etcd-server", "etcd-client"]
-        if try runCommand(install, timeout: 600, environment: environment, check: false).status != 0 {
-            try runCommand(["apt-get", "update", "-q"], timeout: 600, environment: environment)
-            try runCommand(install, timeout: 600, environment: environment)
-        }
+        try aptInstall(["etcd-server", "etcd-client"])
         // On a host with systemd the package starts its own etcd on localhost: stop it, it
         // would compete for the processors.
         _ = try? runCommand(["sh", "-c", "command -v systemctl >/dev/null && systemctl is-active --quiet etcd && systemctl stop etcd"],

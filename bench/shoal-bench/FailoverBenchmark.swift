@@ -216,12 +216,7 @@ struct FailoverBenchmark: ParsableCommand {
         if (try? runCommand(["python3", "-m", "pip", "--version"], timeout: 60, check: false).status) != 0 {
             // A fresh Debian has python3 but not pip.
             print("installing pip (apt-get install python3-pip)")
-            let environment = ["DEBIAN_FRONTEND": "noninteractive"]
-            let install = ["apt-get", "install", "-y", "-q", "python3-pip"]
-            if (try? runCommand(install, timeout: 600, environment: environment, check: false).status) != 0 {
-                _ = try? runCommand(["apt-get", "update", "-q"], timeout: 600, environment: environment, check: false)
-                _ = try? runCommand(install, timeout: 600, environment: environment, check: false)
-            }
+            try? aptInstall(["python3-pip"])
         }
         // Debian's python3 refuses pip installs outside a virtual environment (PEP 668)
         // unless told --break-system-packages; a user install touches nothing of the system's.
