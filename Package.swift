@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
@@ -30,6 +32,9 @@ let package = Package(
         .systemLibrary(
             name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
 
         // The consensus algorithm as a pure value: no Foundation, no I/O, no clock.
         .target(name: "RaftCore"),
@@ -40,8 +45,11 @@ let package = Package(
         // Durable Raft storage: segmented WAL with group commit, lz4 snapshots, recovery.
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4", "CRC32C"]),
 
-        // libuv event loop, timers, TCP, and authenticated peer messaging for Raft.
-        .target(name: "Transport", dependencies: ["CLibUV", .product(name: "Crypto", package: "swift-crypto")]),
+        // libuv event loop, timers, TCP, TLS (OpenSSL over memory BIOs, X.509 with
+        // swift-certificates), and authenticated peer messaging for Raft.
+        .target(name: "Transport", dependencies: ["CLibUV", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+                                                  .product(name: "X509", package: "swift-certificates"),
+                                                  .product(name: "SwiftASN1", package: "swift-asn1")]),
 
         // HTTP/1.1 API: request parsing (libhttp-parser), routes, the CLI's client.
         .target(name: "API", dependencies: ["CHTTPParser", "JSON", "Store", "Transport"]),
@@ -55,7 +63,8 @@ let package = Package(
         // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
         .target(
             name: "Server",
-            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "X509", package: "swift-certificates")]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
@@ -76,7 +85,8 @@ let package = Package(
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "IntegrationTests", dependencies: ["shoal", "API", "JSON"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "RaftCore", "RaftStorage", "Store", "JSON"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RaftCore", "RaftStorage", "Store", "JSON", "Transport",
+                                                        .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON", "Store", "Transport"]),
