@@ -2,6 +2,7 @@ import Transport
 
 /// One client connection of the API server: parses requests (keep-alive, pipelining),
 /// dispatches them, and writes the answers strictly in request order. Loop thread only.
+/// The bytes come from a `ByteStream`: plain TCP, or TLS over it (`APIServer.TLS`).
 ///
 /// Bounds: at most `pipelinedRequestsMax` requests dispatched at once (more wait parsed,
 /// and reading pauses); reading also pauses while more than `writeBacklogBytesMax` bytes
@@ -10,7 +11,7 @@ import Transport
 /// what the client still sends is read and dropped (at most `drainBytesMax`), so closing
 /// does not reset the connection under the answer.
 final class APIConnection {
-    let tcp: TCPConnection
+    let stream: any ByteStream
     private weak var server: APIServer?
     private let limits: APIServer.Limits
     private let parser: HTTPRequestParser
@@ -40,8 +41,8 @@ final class APIConnection {
     private var ignoredBytes = 0
     private(set) var isClosed = false
 
-    init(tcp: TCPConnection, server: APIServer, limits: APIServer.Limits, nowMilliseconds: UInt64) {
-        self.tcp = tcp
+    init(stream: any ByteStream, server: APIServer, limits: APIServer.Limits, nowMilliseconds: UInt64) {
+        self.stream = stream
         self.server = server
         self.limits = limits
         parser = HTTPRequestParser(limits: limits.request)
@@ -49,11 +50,14 @@ final class APIConnection {
     }
 
     func start() {
-        tcp.onClose = { [weak self] _ in self?.closed() }
-        tcp.onData = { [weak self] bytes in self?.received(bytes) }
+        stream.onClose = { [weak self] _ in self?.closed() }
+        stream.onData = { [weak self] bytes in self?.received(bytes) }
     }
 
-    var pendingWriteBytes: Int { tcp.pendingWriteBytes }
+    var pendingWriteBytes: Int { stream.pendingWriteBytes }
+    /// The client's certificate, when it presented one that chains to the cluster CA (the
+    /// TLS handshake fails for one that does not): such a client is authenticated.
+    var clientIdentity: TLSPeerIdentity? { (stream as? TLSStream)?.peerIdentity }
     func isHead(_ exchange: APIExchange) -> Bool { exchanges.first === exchange }
 
     // MARK: Reading
@@ -64,13 +68,13 @@ final class APIConnection {
         if var drain {
             drain.bytes += bytes.count
             self.drain = drain
-            if drain.bytes > limits.drainBytesMax { tcp.abort() }
+            if drain.bytes > limits.drainBytesMax { stream.abort(nil) }
             return
         }
         guard acceptsRequests else {
             // After a `Connection: close` request: read only to notice the client leaving.
             ignoredBytes += bytes.count
-            if ignoredBytes > limits.drainBytesMax { tcp.abort() }
+            if ignoredBytes > limits.drainBytesMax { stream.abort(nil) }
             return
         }
         let requests: [HTTPRequest]
@@ -136,7 +140,7 @@ final class APIConnection {
         guard let server else { return }
         while let head = exchanges.first {
             let bytes = head.takeOutput()
-            if !bytes.isEmpty { tcp.write(bytes) }
+            if !bytes.isEmpty { stream.write(bytes) }
             guard head.state == .finished || head.state == .cancelled else { return }
             exchanges.removeFirst()
             server.exchangeFinished(head)
@@ -153,7 +157,7 @@ final class APIConnection {
     private func dispatchSome() {
         guard let server else { return }
         while !undispatched.isEmpty && exchanges.count < limits.pipelinedRequestsMax
-                && tcp.pendingWriteBytes <= limits.writeBacklogBytesMax && !isClosed && !closing && drain == nil {
+                && stream.pendingWriteBytes <= limits.writeBacklogBytesMax && !isClosed && !closing && drain == nil {
             let next = undispatched.removeFirst()
             let request: HTTPRequest
             switch next {
@@ -176,13 +180,13 @@ final class APIConnection {
         guard !isClosed else { return }
         let wanted = drain != nil
             || (acceptsRequests && undispatched.isEmpty && exchanges.count < limits.pipelinedRequestsMax
-                && tcp.pendingWriteBytes <= limits.writeBacklogBytesMax)
+                && stream.pendingWriteBytes <= limits.writeBacklogBytesMax)
             // Keep reading behind a stream or a last request, to notice the client leaving.
             || exchanges.contains(where: \.isStreaming) || (!acceptsRequests && !exchanges.isEmpty)
-        if wanted && tcp.onData == nil {
-            tcp.onData = { [weak self] bytes in self?.received(bytes) }
-        } else if !wanted && tcp.onData != nil {
-            tcp.onData = nil
+        if wanted && stream.onData == nil {
+            stream.onData = { [weak self] bytes in self?.received(bytes) }
+        } else if !wanted && stream.onData != nil {
+            stream.onData = nil
         }
     }
 
@@ -201,7 +205,7 @@ final class APIConnection {
         }
         guard linger, let server else {
             closing = true
-            return tcp.close()
+            return stream.close()
         }
         drain = (server.loop.nowMilliseconds + UInt64(limits.lingerMilliseconds), 0)
     }
@@ -213,8 +217,8 @@ final class APIConnection {
     func sweep(now: UInt64) {
         guard !isClosed, let server else { return }
         if let drain {
-            let quiet = tcp.pendingWriteBytes == 0 && now >= lastActivityMilliseconds + UInt64(limits.lingerQuietMilliseconds)
-            if quiet || now >= drain.deadlineMilliseconds { tcp.close() }
+            let quiet = stream.pendingWriteBytes == 0 && now >= lastActivityMilliseconds + UInt64(limits.lingerQuietMilliseconds)
+            if quiet || now >= drain.deadlineMilliseconds { stream.close() }
             return
         }
         for exchange in exchanges {
@@ -234,7 +238,7 @@ final class APIConnection {
         }
         if exchanges.isEmpty && undispatched.isEmpty
             && now >= lastActivityMilliseconds + UInt64(limits.idleTimeoutMilliseconds) {
-            tcp.close()
+            stream.close()
             return
         }
         pump()  // resumes dispatching and reading once the client has read its answers
@@ -243,13 +247,14 @@ final class APIConnection {
     /// Closes at once (server shutdown): in-flight work is cancelled.
     func close() {
         acceptsRequests = false
-        tcp.close()
+        stream.close()
     }
 
     private func closed() {
         guard !isClosed else { return }
         isClosed = true
-        tcp.onData = nil
+        stream.onData = nil
+        if let failure = (stream as? TLSStream)?.failure { server?.tls?.noteFailure(failure) }
         let pending = exchanges
         exchanges = []
         undispatched = []

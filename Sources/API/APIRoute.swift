@@ -3,8 +3,10 @@ import Store
 // # The HTTP API of a shoal member
 //
 // Every member serves the same API; `shoal` (the CLI), kubectl-style clients, curl and
-// Prometheus talk to any of them. All routes but the first three need the header
-// `Authorization: Bearer <token>` (401 otherwise). Bodies are JSON; every failure is a
+// Prometheus talk to any of them, over HTTPS (docs/tls.md; plain HTTP only with `shoal agent
+// --insecure-http`). All routes but the first three need the header
+// `Authorization: Bearer <token>` or a client certificate signed by the cluster CA (401
+// otherwise). Bodies are JSON; every failure is a
 // Kubernetes `Status` object (`{"kind":"Status",...,"reason":"NotFound","code":404}`).
 //
 // | method | path | answer | runs on |
@@ -28,6 +30,7 @@ import Store
 // | POST | `/shoal/v1/join` | body `{"endpoint":"IP:PORT","token":"..."}`: join that cluster (`joinCluster`) | this agent |
 // | POST | `/shoal/v1/leave` | leave the cluster gracefully (`leaveCluster`) | this member |
 // | GET | `/shoal/v1/token` | `{"token":"..."}`, or 404 when this agent belongs to no cluster | this member |
+// | GET | `/shoal/v1/credentials` | `{"certificateAuthority": PEM}` (the cluster CA); with `?clientCertificate=true` also a new `admin` (`system:masters`) client certificate and key: `"clientCertificate"`, `"clientKey"` (`credentials`, for `shoal kubeconfig`) | this member |
 //
 // Cluster routes answer 200 with the JSON the member's completion gives, or its
 // `ServiceError` as a `Status` (status code and reason as the member chose them).
@@ -93,7 +96,7 @@ enum APIRoute: Equatable {
     }
 
     enum ClusterPath: Equatable {
-        case status, members, initialize, join, leave, token
+        case status, members, initialize, join, leave, token, credentials
         case member(name: String)
     }
 
@@ -133,6 +136,7 @@ enum APIRoute: Equatable {
             case (3, "join"): self = .cluster(.join)
             case (3, "leave"): self = .cluster(.leave)
             case (3, "token"): self = .cluster(.token)
+            case (3, "credentials"): self = .cluster(.credentials)
             default: return nil
             }
         default:

@@ -41,6 +41,9 @@ extension APIServer {
             } else {
                 exchange.respond(APIResponses.notFound("no join token: this agent belongs to no cluster (run `shoal init` or `shoal join`)"))
             }
+        case ("GET", .credentials):
+            let wantsCertificate = ["true", "1"].contains(request.query["clientCertificate"] ?? "")
+            reply(service.credentials(clientCertificate: wantsCertificate))
         default:
             exchange.respond(APIResponses.methodNotAllowed(request.method, request.path))
         }

@@ -11,6 +11,10 @@ import Transport
 /// the bytes each may buffer, forwarded responses. A client that breaks the protocol gets a
 /// `Status` answer and a closed connection; nothing it sends can crash the member.
 ///
+/// With `tls` (the default for a member) every connection speaks HTTPS (`APIServer.TLS`),
+/// and a client certificate that chains to the cluster CA authenticates its requests as a
+/// bearer token does; without it, plain HTTP (`shoal agent --insecure-http`, for debugging).
+///
 /// Like `TCPServer`, it keeps itself alive while it listens: call `close()` to stop it.
 /// It does not retain the service (the member usually owns both); requests that arrive
 /// after the service is gone are answered 503.
@@ -102,15 +106,19 @@ public final class APIServer {
     public var connectionCount: Int { connections.count }
     /// Open watch streams (and watches waiting to start).
     public internal(set) var watchCount = 0
+    /// HTTPS settings (nil: plain HTTP). The member swaps its contexts when it renews its
+    /// certificate; connections already open keep the one they started with.
+    public let tls: TLS?
 
     weak var service: ClusterService?
     private var listener: TCPServer?
     private var sweepTimer: LoopTimer?
     private var connections: [ObjectIdentifier: APIConnection] = [:]
 
-    /// Listens on `host:port` (port 0: an ephemeral port, see `boundPort`).
+    /// Listens on `host:port` (port 0: an ephemeral port, see `boundPort`); speaks HTTPS
+    /// with `tls`, plain HTTP without.
     public init(loop: EventLoop, host: String, port: UInt16, service: ClusterService,
-                limits: Limits = Limits()) throws(UVError) {
+                limits: Limits = Limits(), tls: TLS? = nil) throws(UVError) {
         loop.assertOnLoopThread("APIServer.init")
         precondition(limits.connectionsMax >= 1 && limits.pipelinedRequestsMax >= 1 && limits.sweepIntervalMilliseconds >= 1,
                      "APIServer limits must allow a connection, a request and a sweep: \(limits)")
@@ -118,6 +126,7 @@ public final class APIServer {
         self.host = host
         self.limits = limits
         self.service = service
+        self.tls = tls
         let listener = try TCPServer(loop: loop, host: host, port: port)
         self.listener = listener
         boundPort = listener.boundPort
@@ -145,13 +154,27 @@ public final class APIServer {
     private func accept(_ tcp: TCPConnection) {
         guard connections.count < limits.connectionsMax else {
             stats.connectionsRejected += 1
-            let busy = APIResponses.status(503, "ServiceUnavailable", "too many connections (\(limits.connectionsMax)); retry later")
-            tcp.write(busy.serialized(keepAlive: false))
+            // Over TLS the answer would cost a handshake the member cannot afford now: just close.
+            if tls == nil {
+                let busy = APIResponses.status(503, "ServiceUnavailable", "too many connections (\(limits.connectionsMax)); retry later")
+                tcp.write(busy.serialized(keepAlive: false))
+            }
             tcp.close()
             return
         }
+        let stream: any ByteStream
+        if let tls {
+            do {
+                stream = try TLSStream(tcp: tcp, context: tls.server, limits: tls.limits)
+            } catch {
+                tls.noteFailure(error)
+                return tcp.abort(nil)
+            }
+        } else {
+            stream = tcp
+        }
         stats.connectionsAccepted += 1
-        let connection = APIConnection(tcp: tcp, server: self, limits: limits, nowMilliseconds: loop.nowMilliseconds)
+        let connection = APIConnection(stream: stream, server: self, limits: limits, nowMilliseconds: loop.nowMilliseconds)
         connections[ObjectIdentifier(connection)] = connection
         connection.start()
     }
@@ -178,7 +201,8 @@ public final class APIServer {
     // MARK: Dispatch
 
     /// Routes one request: health, readiness and metrics need no token; everything else
-    /// does (checked before the route, as Kubernetes does, so probing paths reveals nothing).
+    /// does, or a verified client certificate (checked before the route, as Kubernetes
+    /// does, so probing paths reveals nothing).
     func dispatch(_ exchange: APIExchange) {
         let request = exchange.request
         let route = APIRoute(path: request.path)
@@ -186,7 +210,8 @@ public final class APIServer {
         guard let service else {
             return exchange.respond(APIResponses.status(503, "ServiceUnavailable", "the member is shutting down"))
         }
-        if !open && !BearerToken.authorizes(request.header("authorization"), token: service.apiToken) {
+        if !open && exchange.connection?.clientIdentity == nil
+            && !BearerToken.authorizes(request.header("authorization"), token: service.apiToken) {
             stats.unauthorized += 1
             var response = APIResponses.status(401, "Unauthorized", "Unauthorized")
             response.headers.append(("WWW-Authenticate", "Bearer"))

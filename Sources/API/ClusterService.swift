@@ -66,6 +66,11 @@ public protocol ClusterService: AnyObject {
     func removeMember(named name: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void)
     /// The join token (for `shoal token`).
     func joinToken() -> String?
+    /// For `shoal kubeconfig`: `{"certificateAuthority": PEM}` (the CA clients verify
+    /// members against), plus with `clientCertificate` a new certificate and key for the
+    /// user `admin` in `system:masters`, signed by the cluster CA
+    /// (`"clientCertificate"`, `"clientKey"`, PEM).
+    func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError>
 }
 
 /// A write an API request asks for.
@@ -105,4 +110,9 @@ public final class WatchSubscription {
 extension ClusterService {
     /// By default only the leader takes writes; followers' requests are forwarded over HTTP.
     public var canTakeWrites: Bool { isLeader }
+
+    /// By default a service has no certificate authority to share.
+    public func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError> {
+        .failure(ServiceError(status: 404, reason: "NotFound", message: "this member serves no TLS credentials"))
+    }
 }

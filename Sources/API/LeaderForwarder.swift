@@ -24,6 +24,13 @@ extension APIServer {
 /// One forwarded request: an HTTP/1.1 client on the loop (one connection per request,
 /// `Connection: close`), whose answer is relayed to the waiting exchange. If the exchange
 /// ends first (request timeout, client gone), the upstream connection is aborted.
+///
+/// It speaks as the clients do (`APIServer.forwardingConnector`): over TLS it verifies the
+/// leader's certificate against the cluster CA and the leader's address, and presents this
+/// member's certificate, which authenticates the request at the leader whether the client
+/// used a bearer token (relayed too) or a client certificate (which cannot be relayed).
+/// One handshake per forwarded request: cluster operations are rare, and object writes go
+/// to the leader over the peer connection instead.
 final class LeaderForwarder {
     /// Hop-by-hop headers (RFC 9110 section 7.6.1) and the framing headers this side sets itself.
     static let headersNotRelayed: Set<String> = [
@@ -36,7 +43,7 @@ final class LeaderForwarder {
     private let host: String
     private let port: UInt16
     private let parser: HTTPParser
-    private var connection: TCPConnection?
+    private var connection: (any ByteStream)?
     private var finished = false
 
     init(server: APIServer, exchange: APIExchange, host: String, port: UInt16) {
@@ -53,8 +60,8 @@ final class LeaderForwarder {
         guard let server else { return }
         exchange.onEnd = { [weak self] in self?.abandon() }
         let local = server.host == "0.0.0.0" || server.host == "::" ? nil : server.host
-        TCPConnection.connect(loop: server.loop, host: host, port: port, localHost: local,
-                              timeoutMilliseconds: server.limits.requestTimeoutMilliseconds) { result in
+        server.forwardingConnector.connect(loop: server.loop, host: host, port: port, localHost: local,
+                                           timeoutMilliseconds: server.limits.requestTimeoutMilliseconds) { result in
             switch result {
             case .success(let connection): self.connected(connection)
             case .failure(let error): self.fail("cannot reach the leader at \(self.endpoint): \(error)")
@@ -64,8 +71,8 @@ final class LeaderForwarder {
 
     private var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    private func connected(_ connection: TCPConnection) {
-        guard !finished else { return connection.abort() }
+    private func connected(_ connection: any ByteStream) {
+        guard !finished else { return connection.abort(nil) }
         self.connection = connection
         connection.onClose = { _ in self.upstreamClosed() }
         connection.onData = { bytes in self.received(bytes) }
@@ -104,7 +111,7 @@ final class LeaderForwarder {
 
     private func relay(_ answer: HTTPParser.Message) {
         finished = true
-        connection?.abort()
+        connection?.abort(nil)
         connection = nil
         let headers = answer.headers.filter { !Self.headersNotRelayed.contains($0.name) }
         exchange.respond(HTTPResponse(status: answer.status, headers: headers, body: answer.body))
@@ -113,7 +120,7 @@ final class LeaderForwarder {
     private func fail(_ message: String, status: Int = 503) {
         guard !finished else { return }
         finished = true
-        connection?.abort()
+        connection?.abort(nil)
         connection = nil
         server?.stats.forwardFailures += 1
         let reason = status == 503 ? "ServiceUnavailable" : status == 504 ? "Timeout" : "InternalError"
@@ -123,7 +130,7 @@ final class LeaderForwarder {
     /// The exchange ended before the leader answered: drop the upstream request.
     private func abandon() {
         finished = true
-        connection?.abort()
+        connection?.abort(nil)
         connection = nil
     }
 }

@@ -211,24 +211,80 @@ final class FakeClusterService: ClusterService {
         completion(.success(["removed": .string(name)]))
     }
     func joinToken() -> String? { token }
+    /// What `credentials` answers (nil: the protocol's default, 404).
+    var credentialsAnswer: JSONValue?
+    func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError> {
+        clusterCalls.append("credentials \(clientCertificate)")
+        guard let credentialsAnswer else {
+            return .failure(ServiceError(status: 404, reason: "NotFound", message: "this member serves no TLS credentials"))
+        }
+        return .success(credentialsAnswer)
+    }
 }
 
-/// One API server with its fake member on a loop thread.
+/// One CA for every TLS fixture of a test run, with a certificate for the fake members
+/// (127.0.0.1 and localhost, server and client use, as a member's serving certificate is)
+/// and one for a client (`admin` in `system:masters`), and a CA nobody trusts.
+struct APITestPKI: @unchecked Sendable {
+    static let shared = try! APITestPKI()
+
+    let ca: CertificateAuthority
+    let member: IssuedCertificate
+    let admin: IssuedCertificate
+    let stranger: IssuedCertificate
+
+    init() throws {
+        ca = try CertificateAuthority.random(commonName: "api-test-ca")
+        member = try ca.issue(CertificateRequest(commonName: "fake-member", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
+                                                 usage: [.server, .client], validitySeconds: 3600))
+        admin = try ca.issue(CertificateRequest(commonName: "admin", organizations: ["system:masters"], usage: .client,
+                                                validitySeconds: 3600))
+        let strangerCA = try CertificateAuthority.random(commonName: "stranger-ca")
+        stranger = try strangerCA.issue(CertificateRequest(commonName: "mallory", organizations: ["system:masters"],
+                                                           usage: .client, validitySeconds: 3600))
+    }
+
+    /// What a member's API server is given: its certificate, client certificates verified
+    /// against the CA, forwarding that trusts the CA and presents the member's certificate.
+    func serverTLS() throws -> APIServer.TLS {
+        let server = try TLSContext.server(certificateChainPEM: member.certificatePEM, privateKeyPEM: member.privateKeyPEM,
+                                           clientCertificateRootsPEM: ca.certificatePEM)
+        let forwarding = try TLSContext.client(trustedRootsPEM: ca.certificatePEM, certificateChainPEM: member.certificatePEM,
+                                               privateKeyPEM: member.privateKeyPEM)
+        return APIServer.TLS(server: server, forwarding: .tls(forwarding))
+    }
+
+    /// A client context trusting the CA, presenting `identity` if given.
+    func client(presenting identity: IssuedCertificate? = nil) throws -> TLSContext {
+        try TLSContext.client(trustedRootsPEM: ca.certificatePEM, certificateChainPEM: identity?.certificatePEM,
+                              privateKeyPEM: identity?.privateKeyPEM)
+    }
+}
+
+/// One API server with its fake member on a loop thread: plain HTTP by default (most tests
+/// are about HTTP and routes, and several speak raw HTTP over a socket), HTTPS with `tls`
+/// (the member's default), with `APITestPKI.shared`'s certificates.
 final class APIFixture: @unchecked Sendable {
     let thread: LoopThread
     let service: FakeClusterService
     let server: APIServer
+    /// The client context of `client()` and `send` (nil: plain HTTP).
+    var clientTLS: TLSContext?
     var port: UInt16 { server.boundPort }
 
-    init(thread: LoopThread = LoopThread(), limits: APIServer.Limits = APIServer.Limits(), watchHistoryEventsMax: Int = 1000) {
+    init(thread: LoopThread = LoopThread(), limits: APIServer.Limits = APIServer.Limits(), watchHistoryEventsMax: Int = 1000,
+         tls: Bool = false) {
         self.thread = thread
+        let serverTLS = tls ? try! APITestPKI.shared.serverTLS() : nil
         let made = thread.sync { () -> (FakeClusterService, APIServer) in
             let service = FakeClusterService(loop: thread.loop, watchHistoryEventsMax: watchHistoryEventsMax)
-            let server = try! APIServer(loop: thread.loop, host: "127.0.0.1", port: 0, service: service, limits: limits)
+            let server = try! APIServer(loop: thread.loop, host: "127.0.0.1", port: 0, service: service, limits: limits,
+                                        tls: serverTLS)
             return (service, server)
         }!
         service = made.0
         server = made.1
+        clientTLS = tls ? try! APITestPKI.shared.client() : nil
     }
 
     func close() {
@@ -243,7 +299,7 @@ final class APIFixture: @unchecked Sendable {
     }
 
     func client(timeoutMilliseconds: Int = 5_000) -> HTTPClient {
-        HTTPClient(host: "127.0.0.1", port: port, timeoutMilliseconds: timeoutMilliseconds)
+        HTTPClient(host: "127.0.0.1", port: port, timeoutMilliseconds: timeoutMilliseconds, tls: clientTLS)
     }
 
     /// Sends one request (with the bearer token unless `token` is nil).
