@@ -99,6 +99,18 @@ final class StrategicMergePatchTests: XCTestCase {
                        "no list, nothing to order")
     }
 
+    func testSetElementOrderOnListsTheSchemaDoesNotMerge() throws {
+        // kube-apiserver orders them too: scalars can be matched, objects without a known
+        // merge key cannot, and then the list stays as it is rather than failing kubectl apply.
+        XCTAssertEqual(try smp(#"{"spec":{"containers":[{"name":"c","args":["a","b"]}]}}"#,
+                               #"{"spec":{"containers":[{"name":"c","$setElementOrder/args":["b","a"]}]}}"#),
+                       pjson(#"{"spec":{"containers":[{"name":"c","args":["b","a"]}]}}"#))
+        let tolerations = #"{"spec":{"tolerations":[{"key":"a"},{"key":"b"}]}}"#
+        XCTAssertEqual(try smp(tolerations, #"{"spec":{"$setElementOrder/tolerations":[{"key":"b"},{"key":"a"}]}}"#), pjson(tolerations))
+        XCTAssertEqual(try smp(#"{"metadata":{"finalizers":["a"]}}"#, #"{"metadata":{"$setElementOrder/finalizers":[{"x":1}]}}"#),
+                       pjson(#"{"metadata":{"finalizers":["a"]}}"#))
+    }
+
     // MARK: Lists of scalars merged as sets
 
     func testScalarListsMergeAsSets() throws {

@@ -165,20 +165,19 @@ extension StrategicMerger {
     /// Puts the list `field` of `result` in the order of `$setElementOrder/<field>`: the
     /// elements the order names in its order, the others placed among them by `interleave`
     /// using `stored`, the list before the patch.
+    ///
+    /// Entries name elements by their merge key (`{"name": "web"}`), or are the scalars of a
+    /// list of scalars. kubectl sends an order for every list Kubernetes merges; when the
+    /// schema knows no merge key for a list whose entries are objects (a schema that lags
+    /// Kubernetes), nothing can be matched and the list stays as merged rather than failing
+    /// `kubectl apply`. kube-apiserver likewise orders lists whatever their strategy.
     mutating func applyElementOrder(
         _ result: inout JSONObject, _ field: String, _ order: [JSONValue], stored: [JSONValue],
         patchList: [JSONValue]?, _ schema: (any PatchSchema)?
     ) throws(PatchError) {
         path.append(.key(Directive.setElementOrderPrefix + field))
         defer { path.removeLast() }
-        guard let strategy = schema?.member(field)?.strategy, strategy.merge else {
-            throw failure(.malformed, "\(PatchValues.quoted(field)) is not a list the schema merges, so it has no element order to set")
-        }
-        guard let current = result[field] else { return }
-        guard case .array(let list) = current else {
-            throw failure(.unprocessable, "\(PatchValues.quoted(field)) is \(PatchValues.kindName(current)), not a list")
-        }
-        let mergeKey = strategy.mergeKey
+        let mergeKey = schema?.member(field)?.strategy.mergeKey
         // How an element is told apart: its merge key, or itself for a scalar.
         func identity(_ element: JSONValue) -> JSONValue? {
             switch element {
@@ -190,14 +189,29 @@ extension StrategicMerger {
         var orderIdentities: [JSONValue] = []
         var orderIndex: [JSONValue: Int] = [:]
         for (position, entry) in order.enumerated() {
-            guard let id = identity(entry) else {
-                path.append(.index(position))
-                defer { path.removeLast() }
-                throw failure(.malformed, mergeKey.map { "an entry must be an object with \(PatchValues.quoted($0)), the merge key" }
-                                  ?? "an entry of a list of scalars must be a scalar")
+            path.append(.index(position))
+            defer { path.removeLast() }
+            switch (entry, mergeKey) {
+            case (.array, _):
+                throw failure(.malformed, "an entry must name an element by its merge key, or be a scalar, not a list")
+            case (.object, nil):
+                return  // no merge key known to match objects by: leave the list as merged
+            case (.object(let object), let key?) where object[key] == nil:
+                throw failure(.malformed, "an entry must be an object with \(PatchValues.quoted(key)), the merge key")
+            case (.object, _):
+                break
+            case (_, let key?):
+                throw failure(.malformed, "the list is merged by \(PatchValues.quoted(key)), so an entry must be an object like {\(PatchValues.quoted(key)): ...}, not \(PatchValues.kindName(entry))")
+            default:
+                break
             }
+            guard let id = identity(entry) else { continue }
             orderIdentities.append(id)
             if orderIndex[id] == nil { orderIndex[id] = position }
+        }
+        guard let current = result[field] else { return }
+        guard case .array(let list) = current else {
+            throw failure(.unprocessable, "\(PatchValues.quoted(field)) is \(PatchValues.kindName(current)), not a list")
         }
         if let patchList, !patchList.isEmpty, !order.isEmpty {
             // The patch's own elements must be a subsequence of the order (deletions aside).

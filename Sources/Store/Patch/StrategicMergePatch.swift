@@ -42,9 +42,8 @@ extension Patch {
     /// the stored object has no value yet: new values are built as if merged into nothing,
     /// so their nulls are dropped (kube-apiserver does too) and directives inside them are
     /// applied or rejected rather than stored as fields. A `{"$patch": "replace"}` element
-    /// holding other members is rejected instead of silently dropping them; `$setElementOrder`
-    /// on a list the schema does not merge is rejected; a stored element without the merge
-    /// key is kept in place rather than failing the patch. Errors kube-apiserver reports as
+    /// holding other members is rejected instead of silently dropping them; a stored element
+    /// without the merge key is kept in place rather than failing the patch. Errors kube-apiserver reports as
     /// 500 are 400 or 422 here (see `PatchError`).
     ///
     /// A patch of `null` changes nothing (as in kube-apiserver); any other non-object patch
