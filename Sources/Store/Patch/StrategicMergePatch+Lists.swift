@@ -64,7 +64,7 @@ extension StrategicMerger {
             path.append(.index(position))
             defer { path.removeLast() }
             let object = element.objectValue ?? JSONObject()
-            guard let directive = object[Directive.patch] else {
+            guard let directive = object[PatchDirective.patch] else {
                 guard let key = object[mergeKey] else {
                     throw failure(.malformed, "the element has no \(PatchValues.quoted(mergeKey)), the merge key of this list")
                 }
@@ -149,7 +149,7 @@ extension StrategicMerger {
             defer { path.removeLast() }
             switch element {
             case .object(let object):
-                guard object[Directive.patch] == nil else {
+                guard object[PatchDirective.patch] == nil else {
                     throw failure(.malformed, "$patch is not accepted in a list that is replaced whole (its schema gives it no merge strategy)")
                 }
                 result.append(.object(try mergeObject(nil, object, schema: schema) ?? JSONObject()))
@@ -175,7 +175,7 @@ extension StrategicMerger {
         _ result: inout JSONObject, _ field: String, _ order: [JSONValue], stored: [JSONValue],
         patchList: [JSONValue]?, _ schema: (any PatchSchema)?
     ) throws(PatchError) {
-        path.append(.key(Directive.setElementOrderPrefix + field))
+        path.append(.key(PatchDirective.setElementOrderPrefix + field))
         defer { path.removeLast() }
         let mergeKey = schema?.member(field)?.strategy.mergeKey
         // How an element is told apart: its merge key, or itself for a scalar.
@@ -216,7 +216,7 @@ extension StrategicMerger {
         if let patchList, !patchList.isEmpty, !order.isEmpty {
             // The patch's own elements must be a subsequence of the order (deletions aside).
             var cursor = 0
-            for element in patchList where element.objectValue?[Directive.patch] == nil {
+            for element in patchList where element.objectValue?[PatchDirective.patch] == nil {
                 guard let id = identity(element) else { continue }
                 while cursor < orderIdentities.count && orderIdentities[cursor] != id { cursor += 1 }
                 guard cursor < orderIdentities.count else {

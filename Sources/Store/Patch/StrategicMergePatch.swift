@@ -67,7 +67,7 @@ extension Patch {
 }
 
 /// The member names with a meaning in a strategic merge patch.
-enum Directive {
+enum PatchDirective {
     /// `$patch`: "replace" or "delete" for the object (or list element) that holds it.
     static let patch = "$patch"
     /// `$retainKeys`: the members of this object to keep.
@@ -115,14 +115,14 @@ struct StrategicMerger {
     mutating func mergeObject(
         _ original: JSONObject?, _ patch: JSONObject, schema: (any PatchSchema)?
     ) throws(PatchError) -> JSONObject? {
-        if let directive = patch[Directive.patch] {
+        if let directive = patch[PatchDirective.patch] {
             return try objectDirective(directive, original, patch, schema)
         }
         let parts = try read(patch, schema)
         var result = original ?? JSONObject()
         if let retained = parts.retained {
             if let unlisted = parts.fields.first(where: { !$0.value.isNull && !retained.contains(Array($0.key.utf8)) }) {
-                path.append(.key(Directive.retainKeys))
+                path.append(.key(PatchDirective.retainKeys))
                 throw failure(.malformed, "the patch sets \(PatchValues.quoted(unlisted.key)) but $retainKeys does not list it; it must list every field the patch keeps")
             }
             result = PatchValues.keeping(result) { retained.contains(Array($0.utf8)) }
@@ -155,12 +155,12 @@ struct StrategicMerger {
         switch directive {
         case "replace":
             var content = patch
-            content[Directive.patch] = nil
+            content[PatchDirective.patch] = nil
             return try mergeObject(nil, content, schema: schema) ?? JSONObject()
         case "delete":
             return original == nil ? nil : JSONObject()
         default:
-            path.append(.key(Directive.patch))
+            path.append(.key(PatchDirective.patch))
             defer { path.removeLast() }
             if directive == "merge" {
                 throw failure(.malformed, "\"merge\" is not accepted here (merging is what happens without $patch); use \"replace\" or \"delete\"")
@@ -173,7 +173,7 @@ struct StrategicMerger {
     private mutating func read(_ patch: JSONObject, _ schema: (any PatchSchema)?) throws(PatchError) -> ObjectPatch {
         var parts = ObjectPatch()
         for (key, value) in patch {
-            if key == Directive.retainKeys {
+            if key == PatchDirective.retainKeys {
                 path.append(.key(key))
                 defer { path.removeLast() }
                 guard case .array(let names) = value else {
@@ -187,7 +187,7 @@ struct StrategicMerger {
                     retained.insert(Array(text.utf8))
                 }
                 parts.retained = retained
-            } else if let field = Directive.field(of: key, after: Directive.setElementOrderPrefix) {
+            } else if let field = PatchDirective.field(of: key, after: PatchDirective.setElementOrderPrefix) {
                 path.append(.key(key))
                 defer { path.removeLast() }
                 guard !field.isEmpty else { throw failure(.malformed, "$setElementOrder/ must be followed by a field name") }
@@ -195,7 +195,7 @@ struct StrategicMerger {
                     throw failure(.malformed, "\(PatchValues.quoted(key)) must be a list, not \(PatchValues.kindName(value))")
                 }
                 parts.orders.append((field, order))
-            } else if let field = Directive.field(of: key, after: Directive.deleteFromPrimitiveListPrefix) {
+            } else if let field = PatchDirective.field(of: key, after: PatchDirective.deleteFromPrimitiveListPrefix) {
                 path.append(.key(key))
                 defer { path.removeLast() }
                 guard !field.isEmpty else { throw failure(.malformed, "$deleteFromPrimitiveList/ must be followed by a field name") }
