@@ -28,6 +28,14 @@ enum APIResponses {
         return .object(status)
     }
 
+    /// A Kubernetes `Status` success (what a binding answers).
+    static func statusBody(success code: Int) -> JSONValue {
+        .object(JSONObject([
+            ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"),
+            ("code", .int(Int64(code))),
+        ]))
+    }
+
     /// The HTTP response carrying a `Status`; 503 and 429 also say when to retry.
     static func status(_ code: Int, _ reason: String? = nil, _ message: String, details: JSONObject? = nil) -> HTTPResponse {
         var headers = [jsonContentType]
@@ -95,11 +103,11 @@ enum APIResponses {
         case .created(let object), .updated(let object), .deleted(let object):
             return json(result.httpStatus, object.json)
         case .notFound(let key):
-            return status(404, "NotFound", "\(key.kind.plural) \"\(key.name)\" not found", details: details(key))
+            return status(404, "NotFound", "\(resourceName(key.kind)) \"\(key.name)\" not found", details: details(key))
         case .alreadyExists(let key):
-            return status(409, "AlreadyExists", "\(key.kind.plural) \"\(key.name)\" already exists", details: details(key))
+            return status(409, "AlreadyExists", "\(resourceName(key.kind)) \"\(key.name)\" already exists", details: details(key))
         case .conflict(let key, let reason):
-            return status(409, "Conflict", "Operation cannot be fulfilled on \(key.kind.plural) \"\(key.name)\": \(reason)",
+            return status(409, "Conflict", "Operation cannot be fulfilled on \(resourceName(key.kind)) \"\(key.name)\": \(reason)",
                           details: details(key))
         case .invalid(let reason):
             let code = result.httpStatus
@@ -113,13 +121,40 @@ enum APIResponses {
             return storeResult(inner, kind: kind, name: name)
         case .batch(let results):
             return json(200, .array(results.compactMap { $0.object?.json }))
+        case .rejected(let rejection):
+            return status(rejection)
         }
+    }
+
+    /// A typed write's refusal as a `Status`: details name the object and list the causes.
+    static func status(_ rejection: Rejection) -> HTTPResponse {
+        var detail = JSONObject()
+        if !rejection.name.isEmpty { detail["name"] = .string(rejection.name) }
+        if !rejection.group.isEmpty { detail["group"] = .string(rejection.group) }
+        if !rejection.kind.isEmpty { detail["kind"] = .string(rejection.kind) }
+        if !rejection.causes.isEmpty {
+            detail["causes"] = .array(rejection.causes.map { cause in
+                var object = JSONObject()
+                object["reason"] = .string(cause.kind.rawValue)
+                object["message"] = .string(cause.message)
+                object["field"] = .string(cause.field)
+                return .object(object)
+            })
+        }
+        return status(rejection.code, rejection.reason, rejection.message, details: detail.isEmpty ? nil : detail)
     }
 
     static func details(_ key: ObjectKey) -> JSONObject {
         var detail = JSONObject()
         detail["name"] = .string(key.name)
+        if !key.kind.group.isEmpty && key.kind.model != nil { detail["group"] = .string(key.kind.group) }
         detail["kind"] = .string(key.kind.plural)
         return detail
+    }
+
+    /// How Kubernetes names a resource in messages: `deployments.apps`, or `configmaps` for
+    /// the core group (and for shoal's untyped kinds, as they always were).
+    static func resourceName(_ kind: Kind) -> String {
+        kind.group.isEmpty || kind.model == nil ? kind.plural : "\(kind.plural).\(kind.group)"
     }
 }

@@ -88,6 +88,16 @@ enum APIRoute: Equatable {
     case objects(ResourcePath)
     /// `/shoal/v1/...`.
     case cluster(ClusterPath)
+    /// `/version`: the server's version, as kube-apiserver reports it.
+    case version
+    /// `/openapi/v2`, `/openapi/v3`, `/openapi/v3/{api/v1 | apis/{group}/{version}}`.
+    case openAPI(OpenAPIPath)
+
+    enum OpenAPIPath: Equatable {
+        case v2
+        case v3Index
+        case v3(String)
+    }
 
     enum DiscoveryPath: Equatable {
         case coreVersions
@@ -109,12 +119,19 @@ enum APIRoute: Equatable {
         case "/metrics": self = .metrics; return
         case "/api": self = .discovery(.coreVersions); return
         case "/apis": self = .discovery(.groups); return
+        case "/version": self = .version; return
+        case "/openapi/v2": self = .openAPI(.v2); return
+        case "/openapi/v3": self = .openAPI(.v3Index); return
         default: break
         }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // A leading "/" makes the first segment empty; no other segment may be (no "//", no trailing "/").
         guard segments.count >= 2, segments[0].isEmpty, !segments.dropFirst().contains(where: \.isEmpty) else { return nil }
         let parts = Array(segments.dropFirst())
+        if parts.count >= 4 && parts[0] == "openapi" && parts[1] == "v3" {
+            self = .openAPI(.v3(parts[2...].joined(separator: "/")))
+            return
+        }
         switch parts[0] {
         case "api":
             guard parts.count >= 2, parts[1] == "v1" else { return nil }
@@ -148,33 +165,59 @@ enum APIRoute: Equatable {
     static let pathBytesMax = 2048
 }
 
-/// A kind's collection (in one namespace, or across all of them) or one object of it.
+/// A kind's collection (in one namespace, or across all of them), one object of it, or one
+/// object's subresource, at one served version.
 struct ResourcePath: Equatable {
     let kind: Kind
+    /// The version the path names (nil for untyped kinds, served only at their own version).
+    let version: ServedVersion?
     /// Nil: every namespace (collections of namespaced kinds), or a cluster-scoped kind.
     let namespace: String?
     /// Nil: the collection.
     let name: String?
+    /// `status`, `scale` or `binding` after the name; nil for the object itself.
+    let subresource: Kind.Subresource?
+
+    static func == (a: ResourcePath, b: ResourcePath) -> Bool {
+        a.kind == b.kind && a.version?.apiVersion == b.version?.apiVersion && a.namespace == b.namespace
+            && a.name == b.name && a.subresource == b.subresource
+    }
 
     /// `rest` is what follows `/api/v1` or `/apis/{group}/{version}`:
-    /// `[namespaces, {ns}], {plural}, [{name}]`. Nil when no registered kind is served
-    /// there, or its scope does not fit (a cluster-scoped kind under a namespace, or one
-    /// object of a namespaced kind without its namespace).
+    /// `[namespaces, {ns}], {plural}, [{name}, [{subresource}]]`. Nil when no registered kind
+    /// is served there, its scope does not fit (a cluster-scoped kind under a namespace, one
+    /// object of a namespaced kind without its namespace), or the subresource is not one the
+    /// kind serves.
     init?(group: String, version: String, rest: [String]) {
-        if rest.count >= 3 && rest[0] == "namespaces" {
-            guard rest.count <= 4, let kind = Kind.resource(group: group, version: version, plural: rest[2]),
-                  kind.namespaced else { return nil }
-            self.kind = kind
+        var rest = rest
+        var namespace: String?
+        if rest.count >= 3 && rest[0] == "namespaces",
+           let found = Kind.served(group: group, version: version, plural: rest[2]), found.kind.namespaced {
             namespace = rest[1]
-            name = rest.count == 4 ? rest[3] : nil
-        } else {
-            guard rest.count <= 2, let kind = Kind.resource(group: group, version: version, plural: rest[0]) else { return nil }
-            if kind.namespaced && rest.count == 2 { return nil }
-            self.kind = kind
-            namespace = nil
-            name = rest.count == 2 ? rest[1] : nil
+            rest.removeFirst(2)
         }
+        guard !rest.isEmpty, rest.count <= 3, let found = Kind.served(group: group, version: version, plural: rest[0]) else {
+            return nil
+        }
+        let (kind, served) = found
+        if kind.namespaced && namespace == nil && rest.count > 1 { return nil }
+        var subresource: Kind.Subresource?
+        if rest.count == 3 {
+            guard let named = Kind.Subresource(rawValue: rest[2]), kind.subresources.contains(named) else { return nil }
+            subresource = named
+        }
+        self.kind = kind
+        self.version = served
+        self.namespace = namespace
+        name = rest.count >= 2 ? rest[1] : nil
+        self.subresource = subresource
     }
+
+    /// The `apiVersion` objects are served in here.
+    var apiVersion: String { version?.apiVersion ?? kind.apiVersion }
+
+    /// The key of the named object.
+    var key: ObjectKey { ObjectKey(kind: kind, namespace: namespace ?? "", name: name ?? "") }
 
     /// "configmaps \"web\"" or "configmaps" (for messages).
     var description: String { name.map { "\(kind.plural) \"\($0)\"" } ?? kind.plural }

@@ -1,18 +1,27 @@
 import JSON
 import Store
 
-/// Object routes, generic over `Kind.registered`: get, list, create, update, delete (watch:
-/// `APIServer+Watch.swift`). Reads are served from this member's store after a linearizable
-/// read barrier unless the client asks for a stale read; writes run on the leader.
+/// Object routes, generic over `Kind.registered`: get, list, watch, create, update, patch,
+/// delete, and the status, scale and binding subresources. Reads are served from this
+/// member's store after a linearizable read barrier unless the client asks for a stale
+/// read; writes run on the leader.
+///
+/// A kind is served once the cluster runs a version that has it (`Kind.sinceClusterVersion`);
+/// under cluster version 1 ConfigMaps keep their untyped rules (`APIServer+LegacyWrites.swift`).
 extension APIServer {
     func serveObjects(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
         let request = exchange.request
         let notAllowed = { exchange.respond(APIResponses.methodNotAllowed(request.method, request.path)) }
+        guard resource.kind.sinceClusterVersion <= service.store.clusterVersion else {
+            return exchange.respond(APIResponses.notFound(
+                "the server could not find the requested resource (\(resource.kind.plural) need cluster version \(resource.kind.sinceClusterVersion))"))
+        }
+        let typed = resource.version != nil && service.store.clusterVersion >= 2
         switch request.method {
         case "GET":
             guard let watch = watchRequested(exchange) else { return }
             if watch {
-                guard resource.name == nil else { return notAllowed() }  // watch a collection (with a selector)
+                guard resource.subresource == nil else { return notAllowed() }
                 startWatch(exchange, resource, service)
             } else if resource.name == nil {
                 list(exchange, resource, service)
@@ -20,15 +29,26 @@ extension APIServer {
                 get(exchange, resource, service)
             }
         case "POST":
+            if resource.subresource == .binding && typed { return onWriter(exchange, service) { self.bind(exchange, resource, service) } }
             // Create in a namespace (or of a cluster-scoped kind), never at one object's URL.
             guard resource.name == nil, resource.namespace != nil || !resource.kind.namespaced else { return notAllowed() }
-            onWriter(exchange, service) { self.create(exchange, resource, service) }
+            onWriter(exchange, service) {
+                typed ? self.createTyped(exchange, resource, service) : self.create(exchange, resource, service)
+            }
         case "PUT":
-            guard resource.name != nil else { return notAllowed() }
-            onWriter(exchange, service) { self.update(exchange, resource, service) }
+            guard resource.name != nil, resource.subresource != .binding else { return notAllowed() }
+            guard typed || resource.subresource == nil else { return notAllowed() }
+            onWriter(exchange, service) {
+                typed ? self.updateTyped(exchange, resource, service) : self.update(exchange, resource, service)
+            }
+        case "PATCH":
+            guard typed, resource.name != nil, resource.subresource != .binding else { return notAllowed() }
+            onWriter(exchange, service) { self.patchTyped(exchange, resource, service) }
         case "DELETE":
-            guard resource.name != nil else { return notAllowed() }
-            onWriter(exchange, service) { self.delete(exchange, resource, service) }
+            guard resource.name != nil, resource.subresource == nil else { return notAllowed() }
+            onWriter(exchange, service) {
+                typed ? self.deleteTyped(exchange, resource, service) : self.delete(exchange, resource, service)
+            }
         default:
             notAllowed()
         }
@@ -37,39 +57,113 @@ extension APIServer {
     // MARK: Reads
 
     private func get(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
-        guard let stale = readConsistency(exchange) else { return }
-        afterReadBarrier(exchange, service, stale: stale) { service in
-            let key = ObjectKey(kind: resource.kind, namespace: resource.namespace ?? "", name: resource.name ?? "")
-            if let object = service.store.get(key) {
-                exchange.respond(APIResponses.json(200, object.json))
-            } else {
-                exchange.respond(APIResponses.storeResult(.notFound(key), kind: resource.kind, name: key.name))
+        guard let read = readOptions(exchange), let form = responseForm(exchange) else { return }
+        afterReadBarrier(exchange, service, stale: read.stale) { service in
+            if let minimum = read.minimum, service.store.revision < minimum {
+                return exchange.respond(Self.tooLargeResourceVersion(minimum, service.store.revision))
             }
+            let key = resource.key
+            guard let object = service.store.get(key) else {
+                return exchange.respond(APIResponses.storeResult(.notFound(key), kind: resource.kind, name: key.name))
+            }
+            if resource.subresource == .scale {
+                guard let scale = Store.scaleJSON(of: object) else { return exchange.respond(APIResponses.notFound()) }
+                return exchange.respond(APIResponses.json(200, scale))
+            }
+            exchange.respond(self.render([object], resource, form, single: true, list: nil))
         }
     }
 
-    private func list(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
-        guard let stale = readConsistency(exchange),
-              let selector = labelSelector(exchange) else { return }
-        afterReadBarrier(exchange, service, stale: stale) { service in
-            let (items, revision) = service.store.list(resource.kind, namespace: resource.namespace, selector: selector)
-            // {"kind":"<Kind>List","apiVersion":...,"metadata":{"resourceVersion":"N"},"items":[...]}, built
-            // item by item rather than as one JSONValue (lists are the largest answers).
-            var body: [UInt8] = []
-            var head = JSONObject()
-            head["kind"] = .string(resource.kind.name + "List")
-            head["apiVersion"] = .string(resource.kind.apiVersion)
-            head["metadata"] = .object(JSONObject([("resourceVersion", .string(String(revision)))]))
-            head["items"] = .array([])
-            JSONValue.object(head).serialize(into: &body)
-            body.removeLast(2)  // "]}"
-            for (i, item) in items.enumerated() {
-                if i > 0 { body.append(UInt8(ascii: ",")) }
-                item.json.serialize(into: &body)
-            }
-            body += Array("]}".utf8)
-            exchange.respond(APIResponses.jsonBytes(200, body))
+    /// What consistency a read asks for: `stale` (serve this member's store at once:
+    /// `resourceVersion=0`, or `consistency=stale`), and a `minimum` revision the answer must
+    /// reach (`resourceVersion=N`, Kubernetes' "not older than"). Answers 400 for bad values.
+    func readOptions(_ exchange: APIExchange) -> (stale: Bool, minimum: UInt64?)? {
+        guard let stale = readConsistency(exchange) else { return nil }
+        let query = exchange.request.query
+        var minimum: UInt64?
+        if let text = query["resourceVersion"], !text.isEmpty, let version = Store.parseResourceVersion(text), version > 0 {
+            minimum = version
         }
+        switch query["resourceVersionMatch"] {
+        case nil, "", "NotOlderThan": break
+        case "Exact":
+            guard minimum != nil else {
+                exchange.respond(APIResponses.badRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\" or unset"))
+                return nil
+            }
+        case let other?:
+            exchange.respond(APIResponses.badRequest("resourceVersionMatch: Unsupported value: \(FieldError.quote(other)): supported values: \"Exact\", \"NotOlderThan\""))
+            return nil
+        }
+        return (stale, minimum)
+    }
+
+    /// 504 as Kubernetes answers a read of a revision the server has not reached.
+    static func tooLargeResourceVersion(_ asked: UInt64, _ current: UInt64) -> HTTPResponse {
+        var response = APIResponses.status(504, "Timeout", "Too large resource version: \(asked), current: \(current)")
+        response.headers.append(("Retry-After", "1"))
+        return response
+    }
+
+    /// The form the Accept header asks for; answers 406 and returns nil when none is possible.
+    func responseForm(_ exchange: APIExchange) -> ResponseForm? {
+        if let form = ResponseForm.negotiate(exchange.request.header("accept"), includeObject: exchange.request.query["includeObject"]) {
+            return form
+        }
+        exchange.respond(APIResponses.status(406, "NotAcceptable",
+                                             "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io"))
+        return nil
+    }
+
+    /// Objects in the resource's version, as the form asks: one object, a list, a Table or
+    /// metadata only.
+    func render(_ objects: [StoredObject], _ resource: ResourcePath, _ form: ResponseForm, single: Bool,
+                list: ListMetadata?) -> HTTPResponse {
+        switch form {
+        case .table(let version, let include):
+            var response = APIResponses.json(200, APITable.table(objects, resource: resource, tableVersion: version, include: include, list: list))
+            response.headers = [("Content-Type", "application/json;as=Table;v=\(version);g=meta.k8s.io")]
+            return response
+        case .partialMetadata(let version):
+            let items = objects.map { APITable.partialMetadata($0, version: version) }
+            if single { return APIResponses.json(200, items[0]) }
+            var body = JSONObject()
+            body["kind"] = "PartialObjectMetadataList"
+            body["apiVersion"] = .string("meta.k8s.io/\(version)")
+            body["metadata"] = .object(list?.json ?? JSONObject())
+            body["items"] = .array(items)
+            return APIResponses.json(200, .object(body))
+        case .objects:
+            if single { return APIResponses.json(200, present(objects[0], resource)) }
+            return APIResponses.jsonBytes(200, listBody(objects, resource, list ?? ListMetadata(resourceVersion: 0)))
+        }
+    }
+
+    /// A stored object as the resource's version shows it.
+    func present(_ object: StoredObject, _ resource: ResourcePath) -> JSONValue {
+        guard let version = resource.version else { return object.json }
+        return version.present(object.json)
+    }
+
+    /// {"kind":"<Kind>List","apiVersion":...,"metadata":{...},"items":[...]}, built item by
+    /// item rather than as one JSONValue (lists are the largest answers).
+    func listBody(_ items: [StoredObject], _ resource: ResourcePath, _ list: ListMetadata) -> [UInt8] {
+        var body: [UInt8] = []
+        var head = JSONObject()
+        head["kind"] = .string(resource.kind.name + "List")
+        head["apiVersion"] = .string(resource.apiVersion)
+        head["metadata"] = .object(list.json)
+        head["items"] = .array([])
+        JSONValue.object(head).serialize(into: &body)
+        body.removeLast(2)  // "]}"
+        body.reserveCapacity(body.count + items.count * 1024)
+        let sameVersion = resource.version == nil || resource.version?.apiVersion == resource.kind.apiVersion
+        for (i, item) in items.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            (sameVersion ? item.json : present(item, resource)).serialize(into: &body)
+        }
+        body += Array("]}".utf8)
+        return body
     }
 
     /// Whether a read may skip the barrier: `resourceVersion=0` (Kubernetes: "any version")
@@ -122,120 +216,6 @@ extension APIServer {
         }
     }
 
-    // MARK: Writes (on the leader)
-
-    private func create(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
-        guard let object = objectBody(exchange, resource) else { return }
-        let name = object["metadata"]?["name"]?.stringValue
-        propose(.create(object: object), exchange, resource, name: name, service)
-    }
-
-    private func update(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
-        guard let object = objectBody(exchange, resource) else { return }
-        propose(.update(object: object, expectedResourceVersion: nil), exchange, resource, name: resource.name, service)
-    }
-
-    private func delete(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
-        let request = exchange.request
-        var version: UInt64?
-        var uid: String?
-        if let text = request.query["resourceVersion"], !text.isEmpty {
-            guard let parsed = Store.parseResourceVersion(text) else {
-                return exchange.respond(APIResponses.badRequest("resourceVersion: Invalid value: \"\(text)\": must be a decimal revision"))
-            }
-            version = parsed
-        }
-        if !request.body.isEmpty {
-            // DeleteOptions: {"preconditions":{"resourceVersion":"N","uid":"..."}}
-            guard let options = try? JSONValue.parse(request.body), let object = options.objectValue else {
-                return exchange.respond(APIResponses.badRequest("the body of a DELETE must be a JSON object (DeleteOptions)"))
-            }
-            if let preconditions = object["preconditions"], !preconditions.isNull {
-                guard preconditions.objectValue != nil else {
-                    return exchange.respond(APIResponses.badRequest("preconditions must be an object"))
-                }
-                if let text = preconditions["resourceVersion"], !text.isNull {
-                    guard let string = text.stringValue, let parsed = Store.parseResourceVersion(string) else {
-                        return exchange.respond(APIResponses.badRequest("preconditions.resourceVersion must be a decimal revision string"))
-                    }
-                    if let version, version != parsed {
-                        return exchange.respond(APIResponses.badRequest(
-                            "preconditions.resourceVersion \(parsed) differs from the resourceVersion parameter \(version)"))
-                    }
-                    version = parsed
-                }
-                if let text = preconditions["uid"], !text.isNull {
-                    guard let string = text.stringValue else {
-                        return exchange.respond(APIResponses.badRequest("preconditions.uid must be a string"))
-                    }
-                    uid = string
-                }
-            }
-        }
-        let key = ObjectKey(kind: resource.kind, namespace: resource.namespace ?? "", name: resource.name ?? "")
-        propose(.delete(key: key, expectedResourceVersion: version, expectedUID: uid), exchange, resource, name: key.name, service)
-    }
-
-    private func propose(_ write: ObjectWrite, _ exchange: APIExchange, _ resource: ResourcePath, name: String?,
-                         _ service: ClusterService) {
-        service.propose(write) { result in
-            guard exchange.isWaiting else { return }
-            switch result {
-            case .success(let stored): exchange.respond(APIResponses.storeResult(stored, kind: resource.kind, name: name))
-            case .failure(let error): exchange.respond(APIResponses.status(error))
-            }
-        }
-    }
-
-    /// The request body as the object to write, with what the route implies filled in:
-    /// `kind`, `apiVersion`, `metadata.namespace` and (PUT) `metadata.name` when absent.
-    /// Values that contradict the route answer 400 (nil returned); the store checks the rest.
-    private func objectBody(_ exchange: APIExchange, _ resource: ResourcePath) -> JSONValue? {
-        let fail = { (message: String) -> JSONValue? in
-            exchange.respond(APIResponses.badRequest(message))
-            return nil
-        }
-        let kind = resource.kind
-        guard !exchange.request.body.isEmpty else { return fail("the request body is empty: expected a \(kind.name) object") }
-        let parsed: JSONValue
-        do {
-            parsed = try JSONValue.parse(exchange.request.body)
-        } catch {
-            return fail("the request body is not valid JSON: \(error)")
-        }
-        guard var object = parsed.objectValue else { return fail("the request body must be a JSON object") }
-        for (field, expected) in [("kind", kind.name), ("apiVersion", kind.apiVersion)] {
-            switch object[field] {
-            case nil, .null?: object[field] = .string(expected)
-            case .string(let value)? where value == expected: break
-            case let other?: return fail("\(field) \(other) in the body does not match the URL, which serves \(kind.name) (\(kind.apiVersion))")
-            }
-        }
-        var metadata: JSONObject
-        switch object["metadata"] {
-        case nil, .null?: metadata = JSONObject()
-        case .object(let given)?: metadata = given
-        default: return fail("metadata must be an object")
-        }
-        if kind.namespaced, let namespace = resource.namespace {
-            switch metadata["namespace"] {
-            case nil, .null?, .string("")?: metadata["namespace"] = .string(namespace)
-            case .string(let given)? where given == namespace: break
-            case let given?:
-                return fail("the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(namespace))")
-            }
-        }
-        if let name = resource.name {
-            switch metadata["name"] {
-            case nil, .null?, .string("")?: metadata["name"] = .string(name)
-            case .string(let given)? where given == name: break
-            case let given?: return fail("the name of the object (\(given)) does not match the name on the URL (\(name))")
-            }
-        }
-        object["metadata"] = .object(metadata)
-        return .object(object)
-    }
-
     // MARK: Leader
 
     /// Runs `body` (an object write) when the service can take writes here; otherwise
@@ -261,5 +241,20 @@ extension APIServer {
             exchange.respond(APIResponses.badRequest("watch: Invalid value: \"\(other)\": must be true or false"))
             return nil
         }
+    }
+}
+
+/// A list's `metadata`: its resourceVersion and, when paginated, where to continue.
+struct ListMetadata {
+    var resourceVersion: UInt64
+    var continueToken: String?
+    var remainingItemCount: Int?
+
+    var json: JSONObject {
+        var object = JSONObject()
+        object["resourceVersion"] = .string(String(resourceVersion))
+        if let continueToken { object["continue"] = .string(continueToken) }
+        if let remainingItemCount { object["remainingItemCount"] = .int(Int64(remainingItemCount)) }
+        return object
     }
 }

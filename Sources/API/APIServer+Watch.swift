@@ -7,7 +7,16 @@ import Transport
 extension APIServer {
     func startWatch(_ exchange: APIExchange, _ resource: ResourcePath, _ service: ClusterService) {
         let query = exchange.request.query
-        guard let selector = labelSelector(exchange), let stale = readConsistency(exchange) else { return }
+        guard let selector = labelSelector(exchange), var fields = fieldSelector(exchange, resource.kind),
+              let stale = readConsistency(exchange), let form = responseForm(exchange) else { return }
+        if let name = resource.name {
+            // A watch of one object (kubectl's older form): its collection, by name.
+            guard let named = try? FieldSelector(parsing: "metadata.name=\(Self.escapeSelectorValue(name))," + fields.description,
+                                                 kind: resource.kind) else {
+                return exchange.respond(APIResponses.badRequest("cannot watch \(resource.description)"))
+            }
+            fields = named
+        }
         let version = query["resourceVersion"].flatMap(Store.parseResourceVersion)
         var timeoutSeconds = limits.watchTimeoutSecondsMax
         if let text = query["timeoutSeconds"], !text.isEmpty {
@@ -16,18 +25,38 @@ extension APIServer {
             }
             if seconds > 0 { timeoutSeconds = min(seconds, timeoutSeconds) }
         }
+        let bookmarks = query["allowWatchBookmarks"] == "true"
+        let sendInitialEvents: Bool
+        switch query["sendInitialEvents"] {
+        case nil, "", "false": sendInitialEvents = false
+        case "true":
+            guard query["resourceVersionMatch"] == "NotOlderThan" else {
+                return exchange.respond(APIResponses.badRequest(
+                    "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+            }
+            sendInitialEvents = true
+        case let other?:
+            return exchange.respond(APIResponses.badRequest("sendInitialEvents: Invalid value: \(FieldError.quote(other)): must be true or false"))
+        }
         guard watchCount < limits.watchesMax else {
             return exchange.respond(APIResponses.status(429, "TooManyRequests", "too many watches on this member (\(limits.watchesMax)); retry later"))
         }
         watchCount += 1
         stats.watchesStarted += 1
-        let filter = WatchFilter(kind: resource.kind, namespace: resource.namespace, selector: selector)
-        let stream = WatchStream(server: self, exchange: exchange, filter: filter, timeoutSeconds: timeoutSeconds)
+        let filter = WatchFilter(kind: resource.kind, namespace: resource.namespace, selector: selector, fields: fields)
+        let stream = WatchStream(server: self, exchange: exchange, filter: filter, resource: resource, form: form,
+                                 bookmarks: bookmarks || sendInitialEvents, timeoutSeconds: timeoutSeconds)
         exchange.onEnd = {
             stream.stop()
             self.watchCount -= 1
         }
-        if let version, version > 0 {
+        if sendInitialEvents {
+            // A "watch list": the current objects (at least at `version`), then a bookmark
+            // marking their end, then live changes.
+            afterReadBarrier(exchange, service, stale: stale) { service in
+                stream.beginWithCurrentObjects(service, initialEventsEnd: true)
+            }
+        } else if let version, version > 0 {
             // Every change after `version`: no barrier needed, the backlog and the live
             // events that follow cover everything after it, however far behind this member is.
             stream.begin(after: version, service)
@@ -37,10 +66,24 @@ extension APIServer {
             afterReadBarrier(exchange, service, stale: stale) { service in stream.beginWithCurrentObjects(service) }
         }
     }
+
+    /// A value usable in a field selector term (`,`, `=`, `!` and `\` escaped).
+    static func escapeSelectorValue(_ value: String) -> String {
+        var out = ""
+        for c in value {
+            if c == "," || c == "=" || c == "!" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
 }
 
 /// One watch stream: its initial events (a backlog, or the current objects as ADDED), then
-/// the live events of every entry applied, filtered, never duplicated, never dropped.
+/// the live events of every entry applied, filtered, never duplicated, never dropped; each
+/// object in the version the client watches through, or as a one-row Table (`kubectl get -w`).
+/// With bookmarks allowed, a BOOKMARK event carries the stream's resourceVersion every
+/// `bookmarkIntervalMilliseconds` that something was applied, so a client that restarts its
+/// watch resumes from there instead of re-listing.
 ///
 /// No duplicates, no gaps: everything with a resourceVersion up to `watermark` has been
 /// sent (or filtered out); a live delivery only sends events above it. The initial events
@@ -48,10 +91,21 @@ extension APIServer {
 /// If the member's history restarts beyond the watermark (a snapshot was installed under
 /// the stream), the stream ends with an ERROR event (410): the client must re-list.
 final class WatchStream {
+    /// Least time between two bookmarks, in milliseconds.
+    static let bookmarkIntervalMilliseconds: UInt64 = 10_000
+
     private weak var server: APIServer?
     private let exchange: APIExchange
     private let filter: WatchFilter
+    private let resource: ResourcePath
+    private let form: ResponseForm
+    private let bookmarks: Bool
     private let timeoutSeconds: Int
+    /// Whether a Table's column definitions were sent (only the first event carries them).
+    private var sentColumns = false
+    private var lastBookmarkMilliseconds: UInt64 = 0
+    /// The resourceVersion of the last event or bookmark sent.
+    private var lastSentVersion: UInt64 = 0
     private var subscription: WatchSubscription?
     /// Every change up to this resourceVersion has been handled.
     private var watermark: UInt64 = 0
@@ -59,10 +113,14 @@ final class WatchStream {
     private var bufferBytesMax = 0
     private var stopped = false
 
-    init(server: APIServer, exchange: APIExchange, filter: WatchFilter, timeoutSeconds: Int) {
+    init(server: APIServer, exchange: APIExchange, filter: WatchFilter, resource: ResourcePath, form: ResponseForm,
+         bookmarks: Bool, timeoutSeconds: Int) {
         self.server = server
         self.exchange = exchange
         self.filter = filter
+        self.resource = resource
+        self.form = form
+        self.bookmarks = bookmarks
         self.timeoutSeconds = timeoutSeconds
     }
 
@@ -81,19 +139,22 @@ final class WatchStream {
         start(backlog, service)
     }
 
-    /// Starts with one ADDED event per current object, as of the store's revision.
-    func beginWithCurrentObjects(_ service: ClusterService) {
+    /// Starts with one ADDED event per current object, as of the store's revision (then, for
+    /// a watch list, a bookmark marking the end of them).
+    func beginWithCurrentObjects(_ service: ClusterService, initialEventsEnd: Bool = false) {
         guard exchange.isWaiting else { return }
-        let (items, revision) = service.store.list(filter.kind, namespace: filter.namespace, selector: filter.selector)
+        let (items, revision) = service.store.list(filter)
         watermark = revision
-        start(items.map { WatchEvent(type: .added, object: $0) }, service)
+        start(items.map { WatchEvent(type: .added, object: $0) }, service, initialEventsEnd: initialEventsEnd)
     }
 
-    private func start(_ initial: [WatchEvent], _ service: ClusterService) {
+    private func start(_ initial: [WatchEvent], _ service: ClusterService, initialEventsEnd: Bool = false) {
         guard let server else { return }
         exchange.streamDeadlineMilliseconds = server.loop.nowMilliseconds + UInt64(timeoutSeconds) * 1000
         exchange.startStream(status: 200, headers: [APIResponses.jsonContentType])
-        let bytes = Self.encode(initial)
+        var bytes = encode(initial)
+        if initialEventsEnd { bytes += bookmark(watermark, initialEventsEnd: true) }
+        lastBookmarkMilliseconds = server.loop.nowMilliseconds
         // The initial events are as large as a list answer would be; the bound is on what
         // piles up after them.
         bufferBytesMax = bytes.count + server.limits.watchBufferBytesMax
@@ -105,8 +166,9 @@ final class WatchStream {
     /// A live delivery (one applied entry's events, or an empty nudge). False: unsubscribe.
     private func deliver(_ events: [WatchEvent]) -> Bool {
         guard !stopped, exchange.isStreaming, let server, let service = server.service else { return false }
-        if service.store.oldestWatchableRevision > watermark {
-            end(code: 410, reason: "Expired", message: "too old resource version: \(watermark) (\(service.store.oldestWatchableRevision)): "
+        let oldest = service.store.oldestWatchableRevision(filter.kind)
+        if oldest > watermark {
+            end(code: 410, reason: "Expired", message: "too old resource version: \(watermark) (\(oldest)): "
                 + "this member's history restarted from a snapshot; re-list and watch again")
             return false
         }
@@ -117,8 +179,15 @@ final class WatchStream {
             if let visible = event.filtered(by: filter) { selected.append(visible) }
         }
         watermark = newest
-        if selected.isEmpty { return true }
-        let bytes = Self.encode(selected)
+        if selected.isEmpty {
+            let now = server.loop.nowMilliseconds
+            if bookmarks && watermark > lastSentVersion && now >= lastBookmarkMilliseconds + Self.bookmarkIntervalMilliseconds {
+                lastBookmarkMilliseconds = now
+                exchange.send(bookmark(watermark, initialEventsEnd: false))
+            }
+            return true
+        }
+        let bytes = encode(selected)
         if exchange.bufferedBytes + bytes.count > bufferBytesMax {
             server.stats.watchesEvicted += 1
             end(code: 410, reason: "Expired", message: "the client reads this watch too slowly (more than "
@@ -146,13 +215,42 @@ final class WatchStream {
         subscription = nil
     }
 
-    static func encode(_ events: [WatchEvent]) -> [UInt8] {
+    /// The events as JSON lines, each object as the stream's form shows it.
+    func encode(_ events: [WatchEvent]) -> [UInt8] {
         var bytes: [UInt8] = []
         for event in events {
             bytes += Array("{\"type\":\"\(event.type.rawValue)\",\"object\":".utf8)
-            event.object.json.serialize(into: &bytes)
+            switch form {
+            case .objects:
+                let sameVersion = resource.version == nil || resource.version?.apiVersion == resource.kind.apiVersion
+                (sameVersion ? event.object.json : resource.version!.present(event.object.json)).serialize(into: &bytes)
+            case .table(let version, let include):
+                APITable.table([event.object], resource: resource, tableVersion: version, include: include,
+                               list: ListMetadata(resourceVersion: event.resourceVersion), withColumns: !sentColumns)
+                    .serialize(into: &bytes)
+                sentColumns = true
+            case .partialMetadata(let version):
+                APITable.partialMetadata(event.object, version: version).serialize(into: &bytes)
+            }
             bytes += Array("}\n".utf8)
+            lastSentVersion = max(lastSentVersion, event.resourceVersion)
         }
+        return bytes
+    }
+
+    /// A BOOKMARK event: an object of the watched kind carrying only `metadata.resourceVersion`
+    /// (and, ending a watch list's initial events, the `k8s.io/initial-events-end` annotation).
+    private func bookmark(_ version: UInt64, initialEventsEnd: Bool) -> [UInt8] {
+        var metadata = JSONObject()
+        metadata["resourceVersion"] = .string(String(version))
+        if initialEventsEnd { metadata["annotations"] = .object(JSONObject([("k8s.io/initial-events-end", "true")])) }
+        let object: JSONValue = .object(JSONObject([
+            ("kind", .string(resource.kind.name)), ("apiVersion", .string(resource.apiVersion)), ("metadata", .object(metadata)),
+        ]))
+        var bytes = Array("{\"type\":\"BOOKMARK\",\"object\":".utf8)
+        object.serialize(into: &bytes)
+        bytes += Array("}\n".utf8)
+        lastSentVersion = max(lastSentVersion, version)
         return bytes
     }
 }

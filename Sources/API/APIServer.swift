@@ -106,6 +106,8 @@ public final class APIServer {
     public var connectionCount: Int { connections.count }
     /// Open watch streams (and watches waiting to start).
     public internal(set) var watchCount = 0
+    /// Store views kept for the next pages of paginated lists (`APIServer+List.swift`).
+    var listPages = ListPages()
     /// HTTPS settings (nil: plain HTTP). The member swaps its contexts when it renews its
     /// certificate; connections already open keep the one they started with.
     public let tls: TLS?
@@ -229,7 +231,13 @@ public final class APIServer {
             exchange.respond(APIResponses.text(200, service.metricsText(), contentType: APIResponses.metricsContentType))
         case .discovery(let path):
             guard request.method == "GET" else { return exchange.respond(APIResponses.methodNotAllowed(request.method, request.path)) }
-            exchange.respond(APIDiscovery.response(path))
+            exchange.respond(APIDiscovery.response(path, clusterVersion: service.store.clusterVersion))
+        case .version:
+            guard request.method == "GET" else { return exchange.respond(APIResponses.methodNotAllowed(request.method, request.path)) }
+            exchange.respond(APIDiscovery.version())
+        case .openAPI(let path):
+            guard request.method == "GET" else { return exchange.respond(APIResponses.methodNotAllowed(request.method, request.path)) }
+            serveOpenAPI(exchange, path)
         case .objects(let resource):
             serveObjects(exchange, resource, service)
         case .cluster(let path):

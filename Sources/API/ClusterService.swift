@@ -39,6 +39,9 @@ public protocol ClusterService: AnyObject {
     /// error: 503 not applied, 429 overloaded, 504 may have been applied).
     /// For a create, fills in what the store must not invent (uid, creationTimestamp).
     func propose(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void)
+    /// Admits a typed write against a copy of this member's store without proposing it
+    /// (`dryRun=All`): the result the write would have now, filled in as `propose` would.
+    func dryRun(_ write: TypedWrite) -> StoreResult
     /// Completes once a linearizable read may be served from `store` (ReadIndex confirmed
     /// and applied); `.stale` reads skip this.
     func awaitLinearizableRead(completion: @escaping (Result<Void, ServiceError>) -> Void)
@@ -75,9 +78,12 @@ public protocol ClusterService: AnyObject {
 
 /// A write an API request asks for.
 public enum ObjectWrite: Sendable {
+    /// Cluster version 1's untyped writes.
     case create(object: JSONValue)
     case update(object: JSONValue, expectedResourceVersion: UInt64?)
     case delete(key: ObjectKey, expectedResourceVersion: UInt64?, expectedUID: String?)
+    /// A typed write (cluster version 2 on); the service fills in its uid (creates) and time.
+    case typed(TypedWrite)
 }
 
 /// Why the service could not do what was asked (mapped to a Kubernetes Status body).

@@ -53,6 +53,8 @@ extension Member: ClusterService {
             command = .update(object: object, expectedResourceVersion: expected)
         case let .delete(key, expected, uid):
             command = .delete(key: key, expectedResourceVersion: expected, expectedUID: uid)
+        case .typed(let write):
+            command = .typed(stamped(write))
         }
         guard node!.role == .leader else { return forwardToLeader(command.encoded(), completion: completion) }
         do {
@@ -64,6 +66,21 @@ extension Member: ClusterService {
         } catch {
             completion(.failure(Self.serviceError(error)))
         }
+    }
+
+    public func dryRun(_ write: TypedWrite) -> StoreResult {
+        var scratch = store
+        return scratch.apply(index: scratch.revision + 1, .typed(stamped(write))).result
+    }
+
+    /// A typed write with what the store must not invent: a fresh uid for a create, and the
+    /// time on this member's clock.
+    func stamped(_ write: TypedWrite) -> TypedWrite {
+        var write = write
+        if write.verb == .create && write.uid.isEmpty { write.uid = newUID() }
+        let (seconds, _) = WallClock.now()
+        write.now = Timestamp.format(unixSeconds: seconds)
+        return write
     }
 
     public func awaitLinearizableRead(completion: @escaping (Result<Void, ServiceError>) -> Void) {

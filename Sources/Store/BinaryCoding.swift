@@ -240,3 +240,17 @@ struct FNV1a64 {
         value = hash
     }
 }
+
+extension JSONValue {
+    /// Equal down to the bytes of the canonical binary form. `==` compares strings by their
+    /// UTF-8 bytes too, but this also tells 1 from 1.0 and keeps key order significant, so
+    /// "no change" means exactly what a watcher would see.
+    func identical(to other: JSONValue) -> Bool {
+        guard self == other else { return false }
+        var a = ByteSink()
+        var b = ByteSink()
+        a.value(self)
+        b.value(other)
+        return a.bytes == b.bytes
+    }
+}

@@ -109,3 +109,19 @@ public enum Names {
             && bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 }
+
+extension Names {
+    /// Longest name of kinds whose names only need to be path segments, in bytes.
+    public static let pathSegmentLengthMax = 253
+
+    /// A name usable as one URL path segment: not empty, not "." or "..", no '/' or '%'
+    /// (Events, Leases and EndpointSlices accept such names in Kubernetes).
+    public static func pathSegmentError(_ text: String) -> String? {
+        if text.isEmpty { return "must not be empty" }
+        if text.utf8.count > pathSegmentLengthMax { return "must be no more than \(pathSegmentLengthMax) characters" }
+        if text == "." || text == ".." { return "may not be '.' or '..'" }
+        if text.contains("/") || text.contains("%") { return "may not contain '/' or '%'" }
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "may not contain control characters" }
+        return nil
+    }
+}

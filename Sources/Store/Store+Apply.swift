@@ -15,12 +15,20 @@ extension Store {
             return update(object, expectedResourceVersion: version, expectedUID: uid, index: index, journal: &journal)
         case .delete(let key, let version, let uid):
             return delete(key, expectedResourceVersion: version, expectedUID: uid, index: index, journal: &journal)
+        case .setClusterVersion(let version, let now):
+            return setClusterVersion(version, now: now, index: index, journal: &journal)
+        case .typed(let write):
+            return executeTyped(write, index: index, journal: &journal)
         case .batch(let commands):
             // Atomic: on the first failure, undo what the earlier commands wrote.
             var batchJournal = Journal()
             var results: [StoreResult] = []
             for (position, command) in commands.enumerated() {
                 precondition(!isBatch(command), "a nested batch passed decoding")
+                if case .setClusterVersion = command {
+                    rollBack(batchJournal)
+                    return .batchAborted(position: position, result: .invalid(reason: "a batch may not change the cluster version"))
+                }
                 let result = execute(command, index: index, journal: &batchJournal)
                 guard result.succeeded else {
                     rollBack(batchJournal)
@@ -101,7 +109,7 @@ extension Store {
         return .deleted(last)
     }
 
-    private static func preconditionFailure(_ current: StoredObject, _ version: UInt64?, _ uid: String?) -> StoreResult? {
+    static func preconditionFailure(_ current: StoredObject, _ version: UInt64?, _ uid: String?) -> StoreResult? {
         if let uid, uid != current.uid {
             return .conflict(current.key, reason: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.uid)")
         }

@@ -3,9 +3,10 @@ import JSON
 /// Snapshots: the whole store as deterministic bytes, written and read in pieces so that
 /// neither side needs the whole snapshot in one buffer.
 ///
-/// Format (version `snapshotFormatVersion` = 1, integers little-endian):
+/// Format (integers little-endian):
 ///
-///     header  := "SHST" version:u8 revision:u64
+///     header  := "SHST" 1 revision:u64                        cluster version 1
+///              | "SHST" 2 revision:u64 clusterVersion:u32     cluster version 2 and later
 ///     record  := 0x01 length:u32 object        the object's binary JSON (BinaryCoding.swift)
 ///     trailer := 0x00 count:u64 checksum:u64   FNV-1a 64 of every byte before `checksum`
 ///
@@ -15,17 +16,23 @@ import JSON
 /// from an older version gets `gone` and re-lists, exactly as if the events had been
 /// evicted. Restoring checks everything: the checksum, the order, every object's shared
 /// metadata rules and canonical form (kind-specific rules are not re-run, so a snapshot
-/// written under older rules still restores).
+/// written under older rules still restores). A cluster still at version 1 writes format 1,
+/// which members of the first release read.
 extension Store {
-    /// The snapshot encoding version, written after the magic.
-    public static let snapshotFormatVersion: UInt8 = 1
+    /// The newest snapshot encoding version, written after the magic (1 while the cluster
+    /// version is 1).
+    public static let snapshotFormatVersion: UInt8 = 2
     static let snapshotMagic: [UInt8] = Array("SHST".utf8)
 
     /// Produces the snapshot as a sequence of chunks (`next()` until nil). Each chunk but the
     /// last holds at least `chunkBytes` bytes, and at most one object more. The writer keeps
     /// its own copy of the store, so the live store may move on while it writes.
     public struct SnapshotWriter: Sendable {
-        private let store: Store
+        /// The tables alone, not the whole store: the live store's indexes and watch history
+        /// then stay unshared, and its next write does not copy them.
+        private let tables: [Kind: KindTable]
+        private let revision: UInt64
+        private let clusterVersion: Int
         private let chunkBytes: Int
         private var kindPosition = 0
         /// The objects of the kind being written, in key order, and the next one's position.
@@ -38,7 +45,9 @@ extension Store {
 
         init(store: Store, chunkBytes: Int) {
             precondition(chunkBytes >= 1, "snapshot chunks must hold at least a byte, got \(chunkBytes)")
-            self.store = store
+            tables = store.tables
+            revision = store.revision
+            clusterVersion = store.clusterVersion
             self.chunkBytes = chunkBytes
         }
 
@@ -49,8 +58,9 @@ extension Store {
             if !started {
                 started = true
                 sink.bytes += Store.snapshotMagic
-                sink.byte(Store.snapshotFormatVersion)
-                sink.fixed64(store.revision)
+                sink.byte(clusterVersion == 1 ? 1 : 2)
+                sink.fixed64(revision)
+                if clusterVersion != 1 { sink.fixed32(UInt32(clusterVersion)) }
             }
             while sink.bytes.count < chunkBytes {
                 guard let object = nextObject() else {
@@ -73,7 +83,7 @@ extension Store {
         private mutating func nextObject() -> StoredObject? {
             while position == current.count {
                 guard kindPosition < Kind.registered.count else { return nil }
-                current = store.tables[Kind.registered[kindPosition]]?.objects(inNamespace: nil) ?? []
+                current = tables[Kind.registered[kindPosition]]?.objects(inNamespace: nil) ?? []
                 kindPosition += 1
                 position = 0
             }
@@ -119,6 +129,7 @@ extension Store {
         private var done = false
         private var failure: StoreError?
         private var revision: UInt64 = 0
+        private var clusterVersion = 1
         private var tables: [Kind: KindTable] = [:]
         private var count: UInt64 = 0
         private var lastKey: ObjectKey?
@@ -146,7 +157,7 @@ extension Store {
         public func finish() throws(StoreError) -> Store {
             if let failure { throw failure }
             guard done else { throw StoreError.corruptSnapshot("truncated: \(readHeader ? "no trailer" : "no header")") }
-            return Store(revision: revision, tables: tables, watchHistoryEventsMax: watchHistoryEventsMax)
+            return Store(revision: revision, clusterVersion: clusterVersion, tables: tables, watchHistoryEventsMax: watchHistoryEventsMax)
         }
 
         /// Reads every complete piece in `pending`; returns how many bytes it used.
@@ -157,15 +168,22 @@ extension Store {
                 guard !done else { throw corrupt("\(pending.count - position) bytes after the trailer") }
                 let remaining = pending.count - position
                 if !readHeader {
-                    guard remaining >= 13 else { break }
+                    guard remaining >= 5 else { break }
                     guard Array(pending[position..<position + 4]) == Store.snapshotMagic else { throw corrupt("not a store snapshot (bad magic)") }
                     let version = pending[position + 4]
-                    guard version == Store.snapshotFormatVersion else {
-                        throw corrupt("unsupported snapshot format version \(version) (this member reads \(Store.snapshotFormatVersion))")
+                    guard version >= 1 && version <= Store.snapshotFormatVersion else {
+                        throw corrupt("unsupported snapshot format version \(version) (this member reads 1...\(Store.snapshotFormatVersion))")
                     }
+                    let headerBytes = version == 1 ? 13 : 17
+                    guard remaining >= headerBytes else { break }
                     revision = littleEndian(at: position + 5, bytes: 8)
-                    hash.add(pending[position..<position + 13])
-                    position += 13
+                    if version >= 2 {
+                        let stored = Int(littleEndian(at: position + 13, bytes: 4))
+                        guard stored >= 2 && stored <= Int(Int32.max) else { throw corrupt("cluster version \(stored) in a format-2 snapshot") }
+                        clusterVersion = stored
+                    }
+                    hash.add(pending[position..<position + headerBytes])
+                    position += headerBytes
                     readHeader = true
                     continue
                 }
@@ -206,7 +224,11 @@ extension Store {
             do throws(BinaryDecodeError) {
                 let value = try source.value()
                 guard source.isAtEnd else { throw source.failure("trailing bytes in object") }
-                object = try Self.decodeStored(value, revision: revision)
+                if clusterVersion >= 2 && Self.isTyped(value), let typed = try? Self.decodeTypedStored(value, revision: revision) {
+                    object = typed
+                } else {
+                    object = try Self.decodeStored(value, revision: revision)
+                }
             } catch {
                 throw StoreError.corruptSnapshot("object \(count): \(error.reason)")
             }
@@ -216,6 +238,30 @@ extension Store {
             lastKey = object.key
             tables[object.key.kind, default: KindTable()].put(object)
             count += 1
+        }
+
+        /// Whether a stored object is of a typed kind (written by typed admission).
+        private static func isTyped(_ value: JSONValue) -> Bool {
+            guard let name = value["kind"]?.stringValue, let kind = Kind.named(name) else { return false }
+            return kind.model != nil
+        }
+
+        /// A typed object read back: its kind's stored shape and the server metadata.
+        private static func decodeTypedStored(_ value: JSONValue, revision: UInt64) throws(BinaryDecodeError) -> StoredObject {
+            guard let name = value["kind"]?.stringValue, let kind = Kind.named(name), let model = kind.model else {
+                throw BinaryDecodeError(reason: "not a typed kind")
+            }
+            guard value["apiVersion"]?.stringValue == kind.apiVersion else { throw BinaryDecodeError(reason: "\(name) not in its storage version") }
+            guard let typed = model.init(stored: value) else { throw BinaryDecodeError(reason: "\(name) does not decode as its kind") }
+            guard let object = StoredObject(typed: typed, kind: kind) else {
+                throw BinaryDecodeError(reason: "\(name) lacks its server metadata")
+            }
+            guard object.resourceVersion >= 1, object.resourceVersion <= revision else {
+                throw BinaryDecodeError(reason: "resourceVersion after the snapshot's revision \(revision)")
+            }
+            guard object.json == value else { throw BinaryDecodeError(reason: "\(object.key) is not in its stored form") }
+            guard object.key.validationErrors.isEmpty else { throw BinaryDecodeError(reason: "\(object.key) has a malformed key") }
+            return object
         }
 
         /// A stored object read back: shared rules, server metadata, and the canonical form.

@@ -10,9 +10,10 @@ import JSON
 /// that carry no store command, such as a new leader's empty entry or a membership change,
 /// move it with `advance(to:)`).
 ///
-/// Where this departs from Kubernetes: no `generateName`, finalizers or graceful deletion
-/// yet; no namespace objects (any well-formed namespace may hold objects); one history for
-/// all kinds instead of a watch cache per resource; lists are not paginated.
+/// Under cluster version 1 (the first release) only ConfigMaps and Members exist, untyped,
+/// in any well-formed namespace. From cluster version 2 the workload kinds are typed and
+/// admitted as Kubernetes admits them (`Store+Typed.swift`), namespaces must exist, and
+/// deletion follows finalizers, grace periods and owner references (`Store+Deletion.swift`).
 ///
 /// Snapshots: `snapshot()` at revision N is the state after entry N, so the host saves it
 /// as the Raft snapshot at index N (and restores with `Store(restoring:)` before applying
@@ -42,23 +43,49 @@ public struct Store: Sendable {
         public let events: [WatchEvent]
     }
 
+    /// The newest cluster version this build can run (see `clusterVersion`).
+    public static let clusterVersionSupported = 2
+
     /// The last index applied (0 for an empty store): the resourceVersion of a list.
     public private(set) var revision: UInt64
+    /// The rules the store applies entries under, replicated like everything else: 1 is the
+    /// first release (ConfigMap and Member, untyped); 2 adds the typed workload kinds and
+    /// their API machinery. It moves only by a `setClusterVersion` entry, which the leader
+    /// proposes once every member reports it can run the new version, so members of mixed
+    /// builds never apply one entry differently.
+    public internal(set) var clusterVersion = 1
+    /// Set when an entry moved the cluster to a version this build cannot run: the member
+    /// must stop applying (and be upgraded) rather than diverge.
+    public internal(set) var unsupportedClusterVersion: Int?
     var tables: [Kind: KindTable] = [:]
-    var history: EventHistory
+    /// Derived from `tables` (rebuilt on restore, never snapshotted): see `StoreIndexes`.
+    var indexes = StoreIndexes()
+    /// Change events per kind, so one busy kind does not push another's out of reach.
+    var histories: [Kind: EventHistory] = [:]
+    let watchHistoryEventsMax: Int
+    /// The oldest version a watch may resume from for a kind with no events yet (0, or the
+    /// revision of the snapshot the store was restored from).
+    var historyFloor: UInt64
 
     /// An empty store at revision 0 whose watch history holds up to `watchHistoryEventsMax`
-    /// events.
+    /// events per kind.
     public init(watchHistoryEventsMax: Int = Store.watchHistoryEventsMax) {
+        precondition(watchHistoryEventsMax >= 1, "the watch history must hold at least one event")
         revision = 0
-        history = EventHistory(capacity: watchHistoryEventsMax, start: 0)
+        self.watchHistoryEventsMax = watchHistoryEventsMax
+        historyFloor = 0
     }
 
-    init(revision: UInt64, tables: [Kind: KindTable], watchHistoryEventsMax: Int) {
+    init(revision: UInt64, clusterVersion: Int, tables: [Kind: KindTable], watchHistoryEventsMax: Int) {
         self.revision = revision
+        self.clusterVersion = clusterVersion
         self.tables = tables
+        self.watchHistoryEventsMax = watchHistoryEventsMax
         // The events before a snapshot are not in it: a watch may resume only from here.
-        history = EventHistory(capacity: watchHistoryEventsMax, start: revision)
+        historyFloor = revision
+        for table in tables.values {
+            for object in table.objects(inNamespace: nil) { indexes.add(object) }
+        }
     }
 
     // MARK: Reads
@@ -79,8 +106,8 @@ public struct Store: Sendable {
         return (items, revision)
     }
 
-    /// The oldest resourceVersion a watch may start from; older ones are `gone`.
-    public var oldestWatchableRevision: UInt64 { history.start }
+    /// The oldest resourceVersion a watch of `kind` may start from; older ones are `gone`.
+    public func oldestWatchableRevision(_ kind: Kind) -> UInt64 { histories[kind]?.start ?? historyFloor }
 
     /// The change events after `version` that `filter` selects, oldest first (what a watch
     /// from `version` must deliver before the live events). A `version` newer than the
@@ -88,6 +115,9 @@ public struct Store: Sendable {
     /// Version 0 works only while nothing has been evicted: Kubernetes' "any version" is
     /// for the API to serve as a list followed by a watch from the list's version.
     public func events(since version: UInt64, _ filter: WatchFilter) throws(StoreError) -> [WatchEvent] {
+        let oldest = oldestWatchableRevision(filter.kind)
+        guard version >= oldest else { throw StoreError.gone(requested: version, oldest: oldest) }
+        guard let history = histories[filter.kind] else { return [] }
         guard let events = history.events(after: version) else {
             throw StoreError.gone(requested: version, oldest: history.start)
         }
@@ -116,7 +146,9 @@ public struct Store: Sendable {
             result = .invalid(reason: error.description)
         }
         revision = index
-        for event in journal.events { history.append(event) }
+        for event in journal.events {
+            histories[event.key.kind, default: EventHistory(capacity: watchHistoryEventsMax, start: historyFloor)].append(event)
+        }
         return Applied(index: index, result: result, events: journal.events)
     }
 
@@ -128,20 +160,40 @@ public struct Store: Sendable {
     // MARK: Storage
 
     mutating func put(_ object: StoredObject, journal: inout Journal) {
-        journal.undo.append((object.key, get(object.key)))
-        tables[object.key.kind, default: KindTable()].put(object)
+        let previous = get(object.key)
+        journal.undo.append((object.key, previous))
+        store(object, replacing: previous)
     }
 
     mutating func remove(_ key: ObjectKey, journal: inout Journal) {
-        journal.undo.append((key, get(key)))
-        tables[key.kind]?.remove(key)
+        let previous = get(key)
+        journal.undo.append((key, previous))
+        if let previous { unstore(previous) }
     }
 
     /// Undoes the writes `journal` recorded, newest first (an aborted batch).
     mutating func rollBack(_ journal: Journal) {
         for (key, previous) in journal.undo.reversed() {
-            if let previous { tables[key.kind, default: KindTable()].put(previous) } else { tables[key.kind]?.remove(key) }
+            let current = get(key)
+            if let previous {
+                store(previous, replacing: current)
+            } else if let current {
+                unstore(current)
+            }
         }
+    }
+
+    /// The one place objects enter the tables: the indexes follow.
+    private mutating func store(_ object: StoredObject, replacing previous: StoredObject?) {
+        if let previous { indexes.remove(previous) }
+        tables[object.key.kind, default: KindTable()].put(object)
+        indexes.add(object)
+    }
+
+    /// The one place objects leave the tables.
+    private mutating func unstore(_ object: StoredObject) {
+        indexes.remove(object)
+        tables[object.key.kind]?.remove(object.key)
     }
 }
 

@@ -13,12 +13,16 @@ import JSON
 ///                    | 2 object:value preconditions                           update
 ///                    | 3 kind:string namespace:string name:string preconditions  delete
 ///                    | 4 count:varint command*                                batch (not nested)
+///                    | 5 version:varint now:string                            set the cluster version
+///                    | 6 typed                                                typed write (TypedWrite.swift)
 ///     preconditions := flags:u8 (bit 0: resourceVersion follows, bit 1: uid follows)
 ///                      [resourceVersion:varint] [uid:string]
 ///
 /// A member that meets a version it does not know applies the entry as `.invalid`, the same
 /// on every member of that version; a format change therefore needs every member upgraded
-/// before the leader starts writing it.
+/// before the leader starts writing it. Tags 5 and 6 are written only once every member
+/// reports cluster version 2 (`Store.clusterVersion`): tag 5 moves the cluster there, and a
+/// member that cannot run the version it names stops rather than apply entries differently.
 public enum StoreCommand: Equatable, Sendable {
     /// Create `object` (Kubernetes POST). Fails with `alreadyExists` if the key is taken.
     /// `uid` and `creationTimestamp` (RFC 3339 UTC, see `Timestamp`) come from the proposer.
@@ -32,6 +36,11 @@ public enum StoreCommand: Equatable, Sendable {
     /// Apply `commands` atomically, in order, at one index: every one succeeds or none does.
     /// Batches do not nest and hold at most `Store.batchCommandsMax` commands.
     case batch([StoreCommand])
+    /// Moves the cluster to `version` (the rules of `Store.clusterVersionSupported`), migrating
+    /// the state where the new rules need it; `now` (RFC 3339) stamps what the migration creates.
+    case setClusterVersion(version: Int, now: String)
+    /// A typed write (cluster version 2 on).
+    case typed(TypedWrite)
 
     /// The encoding version written as the first byte of every encoded command.
     public static let formatVersion: UInt8 = 1
@@ -81,6 +90,13 @@ public enum StoreCommand: Equatable, Sendable {
             sink.byte(4)
             sink.varint(UInt64(commands.count))
             for command in commands { command.encode(into: &sink) }
+        case .setClusterVersion(let version, let now):
+            sink.byte(5)
+            sink.varint(UInt64(max(0, version)))
+            sink.string(now)
+        case .typed(let write):
+            sink.byte(6)
+            write.encode(into: &sink)
         }
     }
 
@@ -118,6 +134,12 @@ public enum StoreCommand: Equatable, Sendable {
             var commands: [StoreCommand] = []
             for _ in 0..<count { commands.append(try decode(from: &source, nested: true)) }
             return .batch(commands)
+        case 5:
+            let version = try source.varint()
+            guard version <= UInt64(Int32.max) else { throw source.failure("cluster version \(version) out of range") }
+            return .setClusterVersion(version: Int(version), now: try source.string())
+        case 6:
+            return .typed(try TypedWrite.decode(from: &source))
         default:
             throw BinaryDecodeError(reason: "unknown command tag \(tag) at byte \(source.offset - 1)")
         }

@@ -118,3 +118,16 @@ public struct StoredObject: Equatable, Sendable {
                             creationTimestamp: creationTimestamp, labels: labels, json: json)
     }
 }
+
+extension StoredObject {
+    /// The stored form of an admitted typed object: its JSON in the storage version, with the
+    /// server metadata read back from it. Nil when that metadata is missing or malformed.
+    init?(typed object: any KindObject, kind: Kind) {
+        let meta = object.metadata
+        guard let version = Store.parseResourceVersion(meta.resourceVersion), !meta.uid.isEmpty,
+              let created = meta.creationTimestamp, meta.generation >= 1 else { return nil }
+        self.init(key: ObjectKey(kind: kind, namespace: kind.namespaced ? meta.namespace : "", name: meta.name),
+                  uid: meta.uid, resourceVersion: version, generation: meta.generation,
+                  creationTimestamp: created.description, labels: meta.labels, json: object.wireJSON)
+    }
+}

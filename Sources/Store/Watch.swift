@@ -37,12 +37,12 @@ public struct WatchEvent: Equatable, Sendable {
     /// watcher hears nothing more of it until it matches again.
     public func filtered(by filter: WatchFilter) -> WatchEvent? {
         guard filter.matchesKey(key) else { return nil }
-        let now = filter.selector.matches(object.labels)
+        let now = filter.matchesContent(object)
         switch type {
         case .added, .deleted:
             return now ? self : nil
         case .modified:
-            let before = previous.map { filter.selector.matches($0.labels) } ?? now
+            let before = previous.map { filter.matchesContent($0) } ?? now
             switch (before, now) {
             case (true, true): return self
             case (false, true): return WatchEvent(type: .added, object: object)
@@ -53,8 +53,8 @@ public struct WatchEvent: Equatable, Sendable {
     }
 }
 
-/// What a watcher (or a list) wants to see: one kind, optionally one namespace, and a label
-/// selector (everything by default).
+/// What a watcher (or a list) wants to see: one kind, optionally one namespace, a label
+/// selector and a field selector (everything by default).
 public struct WatchFilter: Equatable, Sendable {
     /// The only kind selected.
     public var kind: Kind
@@ -62,12 +62,20 @@ public struct WatchFilter: Equatable, Sendable {
     public var namespace: String?
     /// The label selector objects must match.
     public var selector: LabelSelector
+    /// The field selector objects must match.
+    public var fields: FieldSelector
 
     /// A filter; by default every namespace and every object.
-    public init(kind: Kind, namespace: String? = nil, selector: LabelSelector = .everything) {
+    public init(kind: Kind, namespace: String? = nil, selector: LabelSelector = .everything,
+                fields: FieldSelector = .everything) {
         self.kind = kind
         self.namespace = namespace
         self.selector = selector
+        self.fields = fields
+    }
+
+    func matchesContent(_ object: StoredObject) -> Bool {
+        selector.matches(object.labels) && (fields.isEverything || fields.matches(object))
     }
 
     func matchesKey(_ key: ObjectKey) -> Bool {
@@ -76,7 +84,7 @@ public struct WatchFilter: Equatable, Sendable {
 
     /// Whether `object` is one this filter selects.
     public func matches(_ object: StoredObject) -> Bool {
-        matchesKey(object.key) && selector.matches(object.labels)
+        matchesKey(object.key) && matchesContent(object)
     }
 }
 

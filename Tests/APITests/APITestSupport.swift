@@ -133,8 +133,22 @@ final class FakeClusterService: ClusterService {
         case .create(let object): command = .create(object: object, uid: "uid-\(index + 1)", creationTimestamp: "2024-05-01T12:00:00Z")
         case .update(let object, let version): command = .update(object: object, expectedResourceVersion: version)
         case .delete(let key, let version, let uid): command = .delete(key: key, expectedResourceVersion: version, expectedUID: uid)
+        case .typed(let write): command = .typed(stamped(write))
         }
         completion(.success(apply(command)))
+    }
+
+    func dryRun(_ write: TypedWrite) -> StoreResult {
+        var scratch = store
+        return scratch.apply(index: scratch.revision + 1, .typed(stamped(write))).result
+    }
+
+    /// The fake's uids count entries; its clock is fixed.
+    func stamped(_ write: TypedWrite) -> TypedWrite {
+        var write = write
+        if write.verb == .create && write.uid.isEmpty { write.uid = "uid-\(index + 1)" }
+        write.now = "2024-05-01T12:00:00Z"
+        return write
     }
 
     /// Applies a command at the next index and delivers its events to the subscribers.

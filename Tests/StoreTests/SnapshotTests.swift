@@ -43,7 +43,7 @@ final class SnapshotTests: XCTestCase {
     func testWatchFromBeforeTheSnapshotIsGoneAfterRestore() throws {
         let h = populated()
         var restored = try Store(restoring: h.store.snapshot())
-        XCTAssertEqual(restored.oldestWatchableRevision, 7)
+        XCTAssertEqual(restored.oldestWatchableRevision(.configMap), 7)
         XCTAssertThrowsError(try restored.events(since: 6, WatchFilter(kind: .configMap))) { error in
             XCTAssertEqual(error as? StoreError, .gone(requested: 6, oldest: 7))
         }

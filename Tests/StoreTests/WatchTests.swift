@@ -38,7 +38,7 @@ final class WatchTests: XCTestCase {
     func testWatchFromAnEvictedVersionIsGone() throws {
         var h = Harness(watchHistoryEventsMax: 3)
         for name in ["a", "b", "c", "d", "e"] { h.apply(create(configMap(name))) }
-        XCTAssertEqual(h.store.oldestWatchableRevision, 2)
+        XCTAssertEqual(h.store.oldestWatchableRevision(.configMap), 2)
         XCTAssertThrowsError(try h.store.events(since: 1, WatchFilter(kind: .configMap))) { error in
             XCTAssertEqual(error as? StoreError, .gone(requested: 1, oldest: 2))
             XCTAssertEqual((error as? StoreError)?.description, "too old resource version: 1 (2)")
