@@ -69,6 +69,12 @@ extension JSONValue {
     /// True for `.null`.
     public var isNull: Bool { self == .null }
 
+    /// The element at `index` when this is an array and the index is in range.
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
+        return elements[index]
+    }
+
     /// The value at `key` when this is an object; setting on a non-object does nothing.
     public subscript(key: String) -> JSONValue? {
         get { objectValue?[key] }
