@@ -53,9 +53,9 @@ final class ValidationTests: XCTestCase {
     }
 
     func testUnknownKindsAndVersionsAreInvalid() {
-        var pod = configMap("web")
-        pod["kind"] = "Pod"
-        XCTAssertEqual(invalid(create(pod)), "kind: Unsupported value: \"Pod\": no such kind is registered")
+        var widget = configMap("web")
+        widget["kind"] = "Widget"
+        XCTAssertEqual(invalid(create(widget)), "kind: Unsupported value: \"Widget\": no such kind is registered")
         var noKind = configMap("web")
         noKind["kind"] = nil
         XCTAssertEqual(invalid(create(noKind)), "kind: Required value")
