@@ -116,7 +116,8 @@ public struct WireField<Root>: Sendable {
                   },
                   encode: { root in
                       let value = root[keyPath: keyPath]
-                      return value.isWireEmpty ? nil : value.wireJSON
+                      // Not a bare `nil`: JSONValue is nil-literal convertible, so that would write null.
+                      return value.isWireEmpty ? JSONValue?.none : value.wireJSON
                   })
     }
 
