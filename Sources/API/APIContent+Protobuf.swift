@@ -1,8 +1,12 @@
 import JSON
 
 extension RequestBody {
-    /// A protobuf body as JSON (wired to `KubeProtobuf` once it lands).
+    /// A Kubernetes protobuf body (`k8s\0` + runtime.Unknown) as the JSON it stands for.
     static func decodeProtobuf(_ body: [UInt8]) -> Result<JSONValue, HTTPResponse> {
-        .failure(APIResponses.status(415, "UnsupportedMediaType", "protobuf request bodies are not decoded yet"))
+        do {
+            return .success(try KubeProtobuf.decodeObject(body))
+        } catch {
+            return .failure(APIResponses.badRequest("the protobuf request body does not decode: \(error)"))
+        }
     }
 }

@@ -39,6 +39,16 @@ public struct HTTPClient: Sendable {
         self.tls = tls
     }
 
+    /// Speaks HTTPS from now on, verifying the server against `trustedRootsPEM` (the
+    /// cluster CA's certificate, e.g. a member's `ca.crt`).
+    public mutating func useTLS(trustedRootsPEM: String) throws(Failure) {
+        do {
+            tls = try TLSContext.client(trustedRootsPEM: trustedRootsPEM)
+        } catch {
+            throw Failure(description: "cannot trust that CA: \(error)")
+        }
+    }
+
     /// "https://host:port" or "http://host:port".
     public var baseURL: String { "\(tls == nil ? "http" : "https")://\(host):\(port)" }
 
@@ -71,7 +81,7 @@ public struct HTTPClient: Sendable {
         let channel = SocketChannel(fd: fd, peer: "\(host):\(port)")
         if let tls {
             do {
-                channel.session = try TLSSession(context: tls, serverName: serverName ?? (host == "localhost" ? "localhost" : host))
+                channel.session = try TLSSession(context: tls, serverName: serverName ?? host)
             } catch {
                 throw Failure(description: "TLS to \(host):\(port): \(error)")
             }

@@ -128,12 +128,17 @@ struct AgentIdentity: Equatable {
     }
 
     static func writeSecretFile(directory: String, name: String, bytes: [UInt8]) throws(ServerError) {
+        try writeFile(directory: directory, name: name, bytes: bytes, mode: 0o600)
+    }
+
+    /// Writes a file durably (temp file, sync, rename, directory sync) with `mode`.
+    static func writeFile(directory: String, name: String, bytes: [UInt8], mode: mode_t) throws(ServerError) {
         let fs = PosixFileSystem()
         let path = joinPath(directory, name)
         let temporary = path + ".tmp"
         do {
             let file = try fs.open(temporary, create: true)
-            chmod(temporary, 0o600)
+            chmod(temporary, mode)
             try file.truncate(to: 0)
             try file.write(bytes, at: 0)
             try file.sync()

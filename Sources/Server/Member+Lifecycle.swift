@@ -84,7 +84,7 @@ extension Member {
         let bearer = identity.with(token: token).apiToken(localFallback: "")
         let target = "/apis/\(Kind.member.group)/\(Kind.member.version)/\(Kind.member.plural)/\(identity.name)?resourceVersion=0"
         for address in addresses where MemberID.of(host: address.host, peerPort: address.port) != identity.nodeID {
-            let client = HTTPClient(host: address.host, port: options.apiPort, timeoutMilliseconds: 300, localHost: localAddress)
+            let client = try memberClient(host: address.host, port: options.apiPort, timeoutMilliseconds: 300, token: token)
             guard let reply = try? client.send(method: "GET", target: target, headers: [("Authorization", "Bearer \(bearer)")]),
                   reply.status == 200, let object = try? JSONValue.parse(reply.body),
                   let recorded = object[path: ["spec", "incarnation"]]?.intValue,
@@ -148,8 +148,12 @@ extension Member {
             self.node?.campaign()
             self.pump()
             Log.info("initialized a one-member cluster \(hex16(token.clusterID)); API bearer token: \(self.apiToken) (also in \(self.options.dataDirectory)/\(AgentIdentity.apiTokenFileName))")
-            completion(.success(.object(JSONObject([("token", .string(token.description)), ("apiToken", .string(self.apiToken)),
-                                                     ("endpoint", .string("\(self.identity.advertiseHost):\(self.options.apiPort)"))]))))
+            // The new cluster's CA from now on; the answer waits until the API presents it.
+            self.refreshTLS { [weak self] in
+                guard let self else { return }
+                completion(.success(.object(JSONObject([("token", .string(token.description)), ("apiToken", .string(self.apiToken)),
+                                                         ("endpoint", .string("\(self.identity.advertiseHost):\(self.options.apiPort)"))]))))
+            }
         }
     }
 

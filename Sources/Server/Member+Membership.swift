@@ -24,7 +24,14 @@ extension Member {
         let port = parts.count == 2 ? UInt16(parts[1]) ?? 0 : options.apiPort
         guard port > 0 else { return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "bad port in \(endpoint)"))) }
         let bearer = identity.with(token: token).apiToken(localFallback: "")
-        let local = localAddress
+        // The endpoint must prove it belongs to the cluster of this token before the token's
+        // bearer is sent to it: its certificate must chain to the CA the token derives.
+        let client: HTTPClient
+        do {
+            client = try memberClient(host: host, port: port, timeoutMilliseconds: 15_000, token: token)
+        } catch {
+            return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)")))
+        }
         let me = MemberContext(name: identity.name, host: identity.advertiseHost, peerPort: identity.peerPort,
                                apiPort: options.apiPort, incarnation: identity.incarnation)
         let body = JSONValue.object(JSONObject([("name", .string(me.name)), ("host", .string(me.host)),
@@ -32,7 +39,7 @@ extension Member {
                                                 ("incarnation", .string(hex16(me.incarnation)))])).serialized()
         inBackground(on: loop, { () -> Result<[UInt8], ServiceError> in
             do {
-                let reply = try HTTPClient(host: host, port: port, timeoutMilliseconds: 15_000, localHost: local).send(
+                let reply = try client.send(
                     method: "POST", target: "/shoal/v1/members",
                     headers: [("Authorization", "Bearer \(bearer)"), ("Content-Type", "application/json")], body: body)
                 guard reply.status == 200 || reply.status == 201 else {
@@ -59,7 +66,11 @@ extension Member {
                 }
                 for row in (try? JSONValue.parse(body))?.arrayValue ?? [] { self.learnAddress(fromMemberRow: row) }
                 Log.info("admitted to cluster \(hex16(token.clusterID)) as a learner; catching up")
-                completion(.success(self.status()))
+                // The cluster's CA from now on; the answer waits until the API presents it.
+                self.refreshTLS { [weak self] in
+                    guard let self else { return }
+                    completion(.success(self.status()))
+                }
             }
         })
     }
@@ -175,12 +186,18 @@ extension Member {
         progress.removalRequested = true
         leave = progress
         let bearer = apiToken
-        let local = localAddress
         let target = "/shoal/v1/members/\(identity.name)"
+        let client: HTTPClient
+        do {
+            client = try memberClient(host: endpoint.host, port: endpoint.port, timeoutMilliseconds: 15_000)
+        } catch {
+            progress.removalRequested = false
+            leave = progress
+            return Log.warn("cannot ask the leader to remove this member: \(error)")
+        }
         inBackground(on: loop, { () -> Result<Void, ServiceError> in
             do {
-                let reply = try HTTPClient(host: endpoint.host, port: endpoint.port, timeoutMilliseconds: 15_000, localHost: local)
-                    .send(method: "DELETE", target: target, headers: [("Authorization", "Bearer \(bearer)")])
+                let reply = try client.send(method: "DELETE", target: target, headers: [("Authorization", "Bearer \(bearer)")])
                 if reply.status == 200 { return .success(()) }
                 let message = (try? JSONValue.parse(reply.body))?["message"]?.stringValue ?? "status \(reply.status)"
                 return .failure(ServiceError(status: reply.status, reason: "LeaveFailed", message: message))
@@ -222,10 +239,14 @@ extension Member {
     /// Drops the connections and addresses of peers outside the latest membership, once
     /// this member has applied everything it knows to be committed (so that its view of the
     /// membership is not an old one it is replaying). The leader is never dropped.
+    ///
+    /// A member that just joined knows no membership at all until the leader's first append
+    /// reaches it: it keeps every peer (the admission reply told it who they are). Dropping
+    /// them would refuse the leader's connection for good (peers only accept known ids).
     func forgetRemovedPeers() {
         guard let node, ticks % Self.removedPeerSweepTicks == 0 else { return }
         let status = node.status
-        guard status.applied >= status.commit else { return }
+        guard status.applied >= status.commit, !node.membership.all.isEmpty else { return }
         let members = Set(node.membership.all)
         for id in peerAddresses.keys.sorted() where !members.contains(id) && id != status.leader {
             transport?.removePeer(id)
@@ -251,6 +272,7 @@ extension Member {
             }
         }
         reconcileMemberObjects()
+        runWorkloadDuties()
     }
 
     // MARK: Addresses
@@ -327,10 +349,10 @@ extension Member {
     /// joined again, or it could vote twice in a term).
     func acceptPeer(_ id: UInt64, context: [UInt8]) -> Bool {
         var reader = ByteReader(context)
-        guard let version = try? reader.get(UInt8.self), version == 1 || version == 2,
+        guard let version = try? reader.get(UInt8.self), (1...3).contains(version),
               let incarnation = try? reader.get(UInt64.self) else { return false }
         var admission: UInt64 = 0
-        if version == 2 {
+        if version >= 2 {
             guard let index = try? reader.get(UInt64.self) else { return false }
             admission = index
         }

@@ -145,6 +145,9 @@ extension Member: ClusterService {
             o["id"] = .string(hex16(id))
             o["address"] = .string(id == identity.nodeID ? "\(identity.advertiseHost):\(identity.peerPort)"
                                    : address.map { "\($0.host):\($0.peerPort)" } ?? "unknown")
+            if let api = id == identity.nodeID ? "\(identity.advertiseHost):\(options.apiPort)" : address.map({ "\($0.host):\($0.apiPort)" }) {
+                o["api"] = .string(api)  // for `shoal kubeconfig` (one server entry per member)
+            }
             o["role"] = .string(id == s.leader ? "leader" : "follower")
             o["voter"] = .bool(s.membership.isVoter(id))
             if id == identity.nodeID {

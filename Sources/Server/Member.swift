@@ -59,6 +59,9 @@ public final class Member: @unchecked Sendable {
     var cachedAPIToken: (token: ClusterToken?, value: String)?
     var uidRandom: Raft.Random = {
         var system = SystemRandomNumberGenerator()
+    /// The CA and serving certificate (nil with `--insecure-http`; Member+TLS.swift).
+    var tls: MemberTLS?
+    var tlsRenewTimer: LoopTimer?
         return Raft.Random(seed: system.next())
     }()
     /// Membership changes clients asked for, waiting for their turn (one at a time).
@@ -151,7 +154,14 @@ public final class Member: @unchecked Sendable {
         if identity.token != nil { try startRaft(state: state) }
         try startAPI()
         let timer = LoopTimer(loop: loop)
+        try updateTLSMaterial()
+        try Self.writeTLSFiles(directory: options.dataDirectory, serving: tls?.serving, ca: tls?.ca, apiURL: apiURL)
         timer.start(afterMilliseconds: options.tickMilliseconds, repeatMilliseconds: options.tickMilliseconds) { [weak self] in
+        let renewal = LoopTimer(loop: loop)
+        renewal.start(afterMilliseconds: Self.tlsRenewCheckMilliseconds, repeatMilliseconds: Self.tlsRenewCheckMilliseconds) { [weak self] in
+            self?.refreshTLS()
+        }
+        tlsRenewTimer = renewal
             self?.tick()
         }
         tickTimer = timer
@@ -160,7 +170,8 @@ public final class Member: @unchecked Sendable {
         pumpCheck = check
         try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
                                           bytes: Array((apiToken + "\n").utf8))
-        Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API on \(options.advertiseHost):\(options.apiPort)")
+        Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API at \(apiURL)"
+                 + (options.insecureHTTP ? " (plain HTTP: --insecure-http is for local debugging only)" : ""))
     }
 
     /// Creates the RaftNode and the peer transport for `state`.
@@ -203,7 +214,10 @@ public final class Member: @unchecked Sendable {
 
     func startAPI() throws(ServerError) {
         do {
-            api = try APIServer(loop: loop, host: options.listenHost ?? options.advertiseHost, port: options.apiPort, service: self)
+            api = try APIServer(loop: loop, host: options.listenHost ?? options.advertiseHost, port: options.apiPort, service: self,
+                                tls: try apiTLSSettings())
+        } catch let error as ServerError {
+            throw error
         } catch {
             throw .usage("cannot serve the API on \(options.advertiseHost):\(options.apiPort): \(error)")
         }
@@ -236,6 +250,7 @@ public final class Member: @unchecked Sendable {
         loop.stop()
     }
 
+        tlsRenewTimer?.close()
     // MARK: Start-up helpers
 
     static func makeDirectories(_ path: String) throws(ServerError) {

@@ -1,3 +1,4 @@
+import API
 import RaftCore
 import RaftStorage
 import Transport
@@ -79,6 +80,11 @@ extension Member {
         }
         metric("shoal_store_objects", "gauge", "Objects in the replicated store.", [("", "\(store.count)")])
         metric("shoal_store_revision", "gauge", "The store's revision (last applied index).", [("", "\(store.revision)")])
+        if let tls = api?.tls {
+            var text = MetricsText()
+            tls.writeMetrics(into: &text)
+            out += text.text
+        }
         return out
     }
 }

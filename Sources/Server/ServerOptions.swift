@@ -33,6 +33,10 @@ public struct ServerOptions: Sendable {
     public var forceNewCluster = false
     /// A proposal not applied within this many milliseconds is answered with a timeout.
     public var proposalTimeoutMilliseconds: Int = 10_000
+    /// Serve the API over plain HTTP and speak plain HTTP to other members' APIs (local
+    /// debugging only: every member of the cluster must use it alike). The default is HTTPS
+    /// with certificates from the cluster CA (docs/tls.md).
+    public var insecureHTTP = false
 
     public init(dataDirectory: String, advertiseHost: String) {
         self.dataDirectory = dataDirectory

@@ -138,6 +138,11 @@ public struct Store: Sendable {
     /// revision becomes `index` whatever the result. Entries must apply once, in order.
     public mutating func apply(index: UInt64, _ command: [UInt8]) -> Applied {
         precondition(index > revision, "entry \(index) applied after entry \(revision): entries apply once, in order")
+        if let version = unsupportedClusterVersion {
+            // Halted: this build cannot run the cluster's version; apply nothing more.
+            revision = index
+            return Applied(index: index, result: .invalid(reason: "this member cannot run cluster version \(version)"), events: [])
+        }
         var journal = Journal()
         let result: StoreResult
         do {

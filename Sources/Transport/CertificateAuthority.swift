@@ -144,6 +144,12 @@ public struct IssuedCertificate: Sendable {
     public let certificate: Certificate
     public let certificatePEM: String
     public let privateKeyPEM: String
+
+    public init(certificate: Certificate, certificatePEM: String, privateKeyPEM: String) {
+        self.certificate = certificate
+        self.certificatePEM = certificatePEM
+        self.privateKeyPEM = privateKeyPEM
+    }
 }
 
 /// Why a certificate could not be made or read (swift-certificates' or swift-asn1's error,

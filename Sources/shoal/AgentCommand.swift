@@ -48,6 +48,9 @@ struct AgentCommand: ParsableCommand {
     @Flag(help: "Recover a lone survivor after losing quorum: become a one-member cluster with this data (see docs/operations.md).")
     var forceNewCluster = false
 
+    @Flag(help: "Serve the API over plain HTTP, and call other members' APIs over plain HTTP (local debugging only; every member must use it alike). The default is HTTPS with the cluster CA (docs/tls.md).")
+    var insecureHTTP = false
+
     @Option(help: "Log level: debug, info, warn, error.")
     var logLevel: String = "info"
 
@@ -77,6 +80,7 @@ struct AgentCommand: ParsableCommand {
         options.electionTicks = electionTicks
         options.snapshotEveryEntries = snapshotEntries
         options.forceNewCluster = forceNewCluster
+        options.insecureHTTP = insecureHTTP
 
         signal(SIGPIPE, SIG_IGN)
         let loop = EventLoop()

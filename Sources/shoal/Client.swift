@@ -1,22 +1,28 @@
 import API
 import ArgumentParser
 import JSON
+import Transport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Where the CLI finds its agent: `--server HOST:PORT` and `--token`, or else the local
-/// agent's data directory (its `agent.json` and `api-token`).
+/// Where the CLI finds its agent: `--server [https://]HOST:PORT` and `--api-token`, or else
+/// the local agent's data directory (its `api-endpoint`, `api-token` and `ca.crt`). The API
+/// is HTTPS: the agent's certificate must chain to the cluster CA (`ca.crt`, or
+/// `--certificate-authority FILE`) and name the address dialled.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "The agent's data directory (to find its address and API token).")
+    @Option(name: .long, help: "The agent's data directory (to find its address, API token and CA).")
     var dataDir: String = ProcessInfo.environment("SHOAL_DATA_DIR") ?? "/var/lib/shoal"
 
-    @Option(name: .long, help: "An agent's API address, HOST:PORT (default: the local agent's).")
+    @Option(name: .long, help: "An agent's API address, [https://]HOST:PORT (http:// only for agents run with --insecure-http; default: the local agent's).")
     var server: String?
 
     @Option(name: .customLong("api-token"), help: "The API bearer token (default: the local agent's).")
     var apiToken: String?
+
+    @Option(name: .customLong("certificate-authority"), help: "PEM file of the cluster CA to verify the agent with (default: the local agent's ca.crt).")
+    var certificateAuthority: String?
 
     @Option(name: [.customShort("o"), .long], help: "Output format: table or json.")
     var output: OutputFormat = .table
@@ -24,23 +30,72 @@ struct ConnectionOptions: ParsableArguments {
     enum OutputFormat: String, ExpressibleByArgument { case table, json }
 
     func client() throws -> AgentClient {
-        var host = "127.0.0.1"
-        var port: UInt16 = 7401
+        var endpoint: Endpoint
         if let server = server ?? ProcessInfo.environment("SHOAL_SERVER") {
-            let parts = server.split(separator: ":")
-            guard parts.count == 2, let p = UInt16(parts[1]) else { throw ValidationError("--server must be HOST:PORT") }
-            host = String(parts[0])
-            port = p
+            guard let parsed = Endpoint(parsing: server) else { throw ValidationError("--server must be [https://]HOST:PORT") }
+            endpoint = parsed
+        } else if let text = readFile(dataDir + "/api-endpoint"), let parsed = Endpoint(parsing: text.trimmed()) {
+            endpoint = parsed
         } else if let identity = readFile(dataDir + "/agent.json").flatMap({ try? JSONValue.parse(Array($0.utf8)) }) {
-            host = identity["advertise"]?.stringValue ?? host
-            port = identity["apiPort"]?.intValue.flatMap { UInt16(exactly: $0) } ?? port
+            endpoint = Endpoint(secure: true, host: identity["advertise"]?.stringValue ?? "127.0.0.1",
+                                port: identity["apiPort"]?.intValue.flatMap { UInt16(exactly: $0) } ?? 7401)
         } else {
             throw CLIError("no agent found: \(dataDir)/agent.json is missing (start `shoal agent`, or pass --server and --api-token)")
         }
         let token = apiToken ?? ProcessInfo.environment("SHOAL_API_TOKEN")
             ?? readFile(dataDir + "/api-token")?.trimmed() ?? ""
-        return AgentClient(http: HTTPClient(host: host, port: port), token: token)
+        var http = HTTPClient(host: endpoint.host, port: endpoint.port)
+        if endpoint.secure { http.tls = try trustedCA() }
+        return AgentClient(http: http, token: token)
     }
+
+    /// The CA agents are verified against: `--certificate-authority`, `$SHOAL_CA`, or the
+    /// local agent's `ca.crt`.
+    func trustedCA() throws -> TLSContext {
+        let path = certificateAuthority ?? ProcessInfo.environment("SHOAL_CA") ?? dataDir + "/ca.crt"
+        guard let pem = readFile(path) else {
+            throw CLIError("""
+                cannot verify the agent: no CA certificate at \(path). Pass the cluster CA with --certificate-authority FILE \
+                (on a member it is <data-dir>/ca.crt; `shoal kubeconfig` embeds it), or --data-dir of a local agent
+                """)
+        }
+        do {
+            return try TLSContext.client(trustedRootsPEM: pem)
+        } catch {
+            throw CLIError("\(path) is not a usable CA certificate: \(error)")
+        }
+    }
+}
+
+/// An API address: `[https://|http://]HOST:PORT` (HTTPS unless `http://` says otherwise).
+struct Endpoint: Equatable {
+    var secure: Bool
+    var host: String
+    var port: UInt16
+
+    init(secure: Bool, host: String, port: UInt16) {
+        self.secure = secure
+        self.host = host
+        self.port = port
+    }
+
+    init?(parsing text: String) {
+        var rest = Substring(text)
+        secure = true
+        if rest.hasPrefix("https://") {
+            rest = rest.dropFirst(8)
+        } else if rest.hasPrefix("http://") {
+            rest = rest.dropFirst(7)
+            secure = false
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        let parts = rest.split(separator: ":")
+        guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else { return nil }
+        host = String(parts[0])
+        self.port = port
+    }
+
+    var url: String { "\(secure ? "https" : "http")://\(host):\(port)" }
 }
 
 /// Calls the agent's API and turns failures into messages a person can act on.

@@ -8,7 +8,7 @@ struct Shoal: ParsableCommand {
         abstract: "A self-healing container platform in one binary: start the same agent on every host.",
         subcommands: [AgentCommand.self, InitCommand.self, TokenCommand.self, JoinCommand.self, LeaveCommand.self,
                       RemoveCommand.self, MembersCommand.self, StatusCommand.self, GetCommand.self, ApplyCommand.self,
-                      DeleteCommand.self])
+                      DeleteCommand.self, KubeconfigCommand.self])
 }
 
 Shoal.main()

@@ -75,7 +75,7 @@ final class FaultTests: XCTestCase {
     func watch(_ cluster: TestCluster, on name: String, from version: String, until count: Int) throws -> [(name: String, version: String)] {
         var events: [(name: String, version: String)] = []
         var buffer: [UInt8] = []
-        let client = HTTPClient(host: cluster.ip(name), port: TestCluster.apiPort, timeoutMilliseconds: 10_000)
+        let client = try cluster.httpClient(name, timeoutMilliseconds: 10_000)
         _ = try client.stream(target: "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=\(version)",
                               headers: [("Authorization", "Bearer \(cluster.apiToken(of: name))")], timeoutMilliseconds: 10_000) { bytes in
             buffer += bytes

@@ -161,10 +161,23 @@ final class TestCluster {
         (try? String(contentsOfFile: "\(hosts[name]!.dataDir)/api-token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
+    /// An HTTPS client for a host's API that verifies it against the CA in the host's data
+    /// directory (`ca.crt`: the cluster's once it is a member, its own local CA before), or
+    /// `trusting` another host's; plain HTTP for an agent run with `--insecure-http`.
+    func httpClient(_ name: String, timeoutMilliseconds: Int = 5_000, trusting caHost: String? = nil) throws -> HTTPClient {
+        var client = HTTPClient(host: ip(name), port: Self.apiPort, timeoutMilliseconds: timeoutMilliseconds)
+        let endpoint = try? String(contentsOfFile: "\(hosts[name]!.dataDir)/api-endpoint", encoding: .utf8)
+        if endpoint?.hasPrefix("http://") == true { return client }
+        let path = "\(hosts[caHost ?? name]!.dataDir)/ca.crt"
+        guard let ca = try? String(contentsOfFile: path, encoding: .utf8) else { throw TestClusterError("\(path) is missing") }
+        try client.useTLS(trustedRootsPEM: ca)
+        return client
+    }
+
     /// One API call to a host: (status, parsed body).
     func api(_ name: String, _ method: String, _ target: String, body: JSONValue? = nil, token: String? = nil,
              timeoutMilliseconds: Int = 5_000) throws -> (status: Int, body: JSONValue) {
-        let client = HTTPClient(host: ip(name), port: Self.apiPort, timeoutMilliseconds: timeoutMilliseconds)
+        let client = try httpClient(name, timeoutMilliseconds: timeoutMilliseconds)
         var headers = [("Authorization", "Bearer \(token ?? apiToken(of: name))")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let reply = try client.send(method: method, target: target, headers: headers, body: body?.serialized() ?? [])
