@@ -312,10 +312,12 @@ struct KubeProtobufDecoder {
     }
 
     /// Whether an `.omitEmpty` field's value is what Go's omitempty (and shoal's
-    /// `isWireEmpty`) leaves out. Structs, quantities and times are never empty.
+    /// `isWireEmpty`) leaves out. Structs, quantities and times are never empty; raw JSON
+    /// only when null.
     static func isEmpty(_ value: JSONValue, _ shape: WireShape) -> Bool {
         switch shape {
         case .object, .quantity, .time: return false
+        case .freeform: return value == .null
         default: break
         }
         switch value {

@@ -57,6 +57,14 @@ public enum OpenAPIDocuments {
     /// "apis/apps/v1"); nil when no kind is served there.
     public static func v3(groupVersionPath: String) -> JSONValue? { v3Documents[groupVersionPath]?.value }
 
+    /// Builds every document now (they are otherwise built by the first request for each,
+    /// on whatever thread serves it). Building all of them takes a few hundred milliseconds
+    /// in a debug build: call this off the event loop at startup to keep that off it.
+    public static func prepare() {
+        _ = v3IndexDocument
+        _ = v2Protobuf
+    }
+
     /// The group version paths the v3 index lists, in byte order.
     public static var v3GroupVersionPaths: [String] { v3Documents.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) }
 

@@ -89,6 +89,7 @@ final class KubeProtobufTests: XCTestCase {
         var always = ""
         var alwaysNumber: Int64 = 0
         var nested = ShapesNested()
+        var rawList: RawJSON = RawJSON(.null)
         init() {}
         static let wireInfo = WireStructInfo<Shapes>("test.Shapes", "Every shape.", [
             .omitEmpty("kind", nil, \.kind, ""),
@@ -110,6 +111,7 @@ final class KubeProtobufTests: XCTestCase {
             .always("always", 15, \.always, ""),
             .always("alwaysNumber", 16, \.alwaysNumber, ""),
             .always("nested", 17, \.nested, ""),
+            .omitEmpty("rawList", 18, \.rawList, ""),
         ])
     }
 
@@ -166,9 +168,10 @@ final class KubeProtobufTests: XCTestCase {
         w.message(8, [])  // a zero time: null, absent
         w.message(14, [])  // an empty RawExtension: absent
         w.message(7, [])  // an empty Quantity is "0" (optional: kept)
+        w.message(18, message { $0.string(1, "{}") })  // raw JSON {} is not empty
         w.message(17, message { $0.message(2, []) })  // a child from an empty message gets its always fields
         XCTAssertEqual(try decodeShapes(w.bytes).jsonString,
-                       #"{"amount":"0","always":"","alwaysNumber":0,"nested":{"inner":"","children":[{"inner":""}]}}"#)
+                       #"{"amount":"0","always":"","alwaysNumber":0,"nested":{"inner":"","children":[{"inner":""}]},"rawList":{}}"#)
     }
 
     func testGoDurations() {
