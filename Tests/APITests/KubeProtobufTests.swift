@@ -43,6 +43,21 @@ final class KubeProtobufTests: XCTestCase {
             + "4e6f6465506f72743a00420052005a00600068001a020a001a002200",
         json: #"{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"default","creationTimestamp":null,"labels":{"app":"web"}},"spec":{"ports":[{"name":"80-80","protocol":"TCP","port":80,"targetPort":80,"nodePort":30000}],"selector":{"app":"web"},"type":"NodePort"},"status":{"loadBalancer":{}}}"#)
 
+    /// Two more, captured the same way by the kubectl wire study (notes/proto-samples).
+    static let dockerRegistrySecret = Fixture(
+        command: "kubectl create secret docker-registry reg --docker-username=u --docker-password=p", kind: "Secret",
+        hex: "6b3873000a0c0a027631120653656372657412a3010a130a0372656712001a0022002a00320038004200126c0a112e646f636b6572636f"
+            + "6e6669676a736f6e12577b226175746873223a7b2268747470733a2f2f696e6465782e646f636b65722e696f2f76312f223a7b2275"
+            + "7365726e616d65223a2275222c2270617373776f7264223a2270222c2261757468223a2264547077227d7d7d1a1e6b756265726e65"
+            + "7465732e696f2f646f636b6572636f6e6669676a736f6e1a002200",
+        json: #"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"reg","creationTimestamp":null},"data":{".dockerconfigjson":"eyJhdXRocyI6eyJodHRwczovL2luZGV4LmRvY2tlci5pby92MS8iOnsidXNlcm5hbWUiOiJ1IiwicGFzc3dvcmQiOiJwIiwiYXV0aCI6ImRUcHcifX19"},"type":"kubernetes.io/dockerconfigjson"}"#)
+    static let clusterIPService = Fixture(
+        command: "kubectl create service clusterip svc1 --tcp=80:8080", kind: "Service",
+        hex: "6b3873000a0d0a027631120753657276696365126c0a210a047376633112001a0022002a003200380042005a0b0a036170701204737663"
+            + "3112430a1b0a0738302d38303830120354435018502207080010903f1a002800120b0a036170701204737663311a002209436c7573"
+            + "74657249503a00420052005a00600068001a020a001a002200",
+        json: #"{"kind":"Service","apiVersion":"v1","metadata":{"name":"svc1","creationTimestamp":null,"labels":{"app":"svc1"}},"spec":{"ports":[{"name":"80-8080","protocol":"TCP","port":80,"targetPort":8080}],"selector":{"app":"svc1"},"type":"ClusterIP"},"status":{"loadBalancer":{}}}"#)
+
     // MARK: Real kubectl bodies
 
     func testConfigMap() throws { try check(Self.configMap) }
@@ -50,6 +65,8 @@ final class KubeProtobufTests: XCTestCase {
     func testNamespace() throws { try check(Self.namespace) }
     func testDeployment() throws { try check(Self.deployment) }
     func testService() throws { try check(Self.service) }
+    func testDockerRegistrySecret() throws { try check(Self.dockerRegistrySecret) }
+    func testClusterIPService() throws { try check(Self.clusterIPService) }
 
     func testDecodedFieldsComeInSchemaOrderWithTypeMetaFirst() throws {
         let decoded = try KubeProtobuf.decodeObject(bytes(Self.configMap.hex))
@@ -306,7 +323,8 @@ final class KubeProtobufTests: XCTestCase {
 
     /// Every prefix and many seeded corruptions of real bodies either decode or throw.
     func testTruncationsAndCorruptionsNeverCrash() throws {
-        for fixture in [Self.configMap, Self.secret, Self.namespace, Self.deployment, Self.service] {
+        for fixture in [Self.configMap, Self.secret, Self.namespace, Self.deployment, Self.service, Self.dockerRegistrySecret,
+                        Self.clusterIPService] {
             let body = bytes(fixture.hex)
             var failures = 0
             for length in 0..<body.count {
