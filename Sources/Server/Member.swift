@@ -57,11 +57,11 @@ public final class Member: @unchecked Sendable {
     var leaveTimer: LoopTimer?
     var memberWritesInFlight = 0
     var cachedAPIToken: (token: ClusterToken?, value: String)?
-    var uidRandom: Raft.Random = {
-        var system = SystemRandomNumberGenerator()
     /// The CA and serving certificate (nil with `--insecure-http`; Member+TLS.swift).
     var tls: MemberTLS?
     var tlsRenewTimer: LoopTimer?
+    var uidRandom: Raft.Random = {
+        var system = SystemRandomNumberGenerator()
         return Raft.Random(seed: system.next())
     }()
     /// Membership changes clients asked for, waiting for their turn (one at a time).
@@ -152,16 +152,16 @@ public final class Member: @unchecked Sendable {
             if options.forceNewCluster { state = try forcedNewClusterState(from: state) }
         }
         if identity.token != nil { try startRaft(state: state) }
-        try startAPI()
-        let timer = LoopTimer(loop: loop)
         try updateTLSMaterial()
         try Self.writeTLSFiles(directory: options.dataDirectory, serving: tls?.serving, ca: tls?.ca, apiURL: apiURL)
-        timer.start(afterMilliseconds: options.tickMilliseconds, repeatMilliseconds: options.tickMilliseconds) { [weak self] in
+        try startAPI()
         let renewal = LoopTimer(loop: loop)
         renewal.start(afterMilliseconds: Self.tlsRenewCheckMilliseconds, repeatMilliseconds: Self.tlsRenewCheckMilliseconds) { [weak self] in
             self?.refreshTLS()
         }
         tlsRenewTimer = renewal
+        let timer = LoopTimer(loop: loop)
+        timer.start(afterMilliseconds: options.tickMilliseconds, repeatMilliseconds: options.tickMilliseconds) { [weak self] in
             self?.tick()
         }
         tickTimer = timer
@@ -244,13 +244,13 @@ public final class Member: @unchecked Sendable {
         guard self.exitCode == nil else { return }
         self.exitCode = exitCode
         tickTimer?.stop()
+        tlsRenewTimer?.close()
         pumpCheck?.close()
         transport?.close()
         worker?.stop()
         loop.stop()
     }
 
-        tlsRenewTimer?.close()
     // MARK: Start-up helpers
 
     static func makeDirectories(_ path: String) throws(ServerError) {
