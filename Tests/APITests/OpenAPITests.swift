@@ -197,6 +197,33 @@ final class OpenAPITests: XCTestCase {
         XCTAssertEqual(swagger.render()[OpenAPIDefinitions.intOrStringDefinition]?["format"], "int-or-string")
     }
 
+    /// A definition name stands for one shape: two schemas that share a name (a kind's served
+    /// copy and its type's own) must declare the same fields, or one would be published for
+    /// both.
+    func testSchemasSharingADefinitionNameAgree() {
+        var seen: [String: [String]] = [:]
+        var queue = OpenAPIResource.all.compactMap(\.schema) + [Scale.wireInfo.schema, Binding.wireInfo.schema]
+        var visited = Set<ObjectIdentifier>()
+        func enqueue(_ shape: WireShape) {
+            switch shape {
+            case .object(let schema): queue.append(schema())
+            case .array(let element), .map(let element): enqueue(element)
+            default: break
+            }
+        }
+        while let schema = queue.popLast() {
+            guard visited.insert(ObjectIdentifier(schema)).inserted else { continue }
+            let fields = schema.fields.map { "\($0.name)=\($0.number.map(String.init) ?? "-")" }
+            if let earlier = seen[schema.definition] {
+                XCTAssertEqual(earlier, fields, "two different schemas are named \(schema.definition)")
+            } else {
+                seen[schema.definition] = fields
+            }
+            for field in schema.fields { enqueue(field.shape()) }
+        }
+        XCTAssertGreaterThan(seen.count, 10)
+    }
+
     // MARK: v2
 
     func testV2IsSwagger2WithEveryKindAndResolvableReferences() throws {
