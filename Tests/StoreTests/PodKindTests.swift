@@ -554,7 +554,7 @@ final class PodKindTests: XCTestCase {
         XCTAssertNil(store.get("web"))
     }
 
-    func testUnscheduledPodsAreDeletedAtOnceAndStrictDecodingRefusesUnknownFields() throws {
+    func testUnscheduledPodsGoAtOnceAndCreatesAreRefusedAsKubernetesRefusesThem() throws {
         var store = PodStore()
         let body = try JSONValue.parse(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"x"}]}}"#)
         XCTAssertEqual(store.write(TypedWrite(verb: .create, kind: "Pod", apiVersion: "v1", namespace: "default", body: body,
@@ -570,6 +570,13 @@ final class PodKindTests: XCTestCase {
         XCTAssertEqual(refused.httpStatus, 400)
         XCTAssertEqual(refused.podRejection?.message,
                        #"Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.bogus""#)
+
+        var ephemeral = body
+        ephemeral[path: ["metadata", "name"]] = "e"
+        ephemeral[path: ["spec", "ephemeralContainers"]] = try JSONValue.parse(#"[{"name":"debug","image":"busybox"}]"#)
+        let debug = store.write(TypedWrite(verb: .create, kind: "Pod", apiVersion: "v1", namespace: "default", body: ephemeral,
+                                           uid: "u4", now: PodStore.now))
+        XCTAssertEqual(debug.podRejection?.message, #"Pod "e" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create"#)
 
         let invalid = try JSONValue.parse(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"containers":[{"name":"a"}]}}"#)
         let rejected = store.write(TypedWrite(verb: .create, kind: "Pod", apiVersion: "v1", namespace: "default", body: invalid,

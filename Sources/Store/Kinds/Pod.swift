@@ -80,6 +80,13 @@ public struct Pod: StatusKindObject, Hashable {
         PodValidation.update(spec, from: old.spec, at: "spec")
     }
 
+    /// Ephemeral containers are added to running pods (a subresource shoal does not serve),
+    /// never sent with a new pod.
+    public mutating func admit(in store: Store, replacing old: Pod?, index: UInt64) -> [FieldError] {
+        guard old == nil, !spec.ephemeralContainers.isEmpty else { return [] }
+        return [.forbidden("spec.ephemeralContainers", "cannot be set on create")]
+    }
+
     /// A status write changes only the status, and cannot drop the QoS class.
     public func statusUpdate(of old: Pod) -> Pod {
         var result = old
