@@ -272,7 +272,6 @@ extension Member {
             }
         }
         reconcileMemberObjects()
-        runWorkloadDuties()
     }
 
     // MARK: Addresses
