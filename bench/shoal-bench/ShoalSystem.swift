@@ -1,5 +1,12 @@
 // shoal under test: agents on the hosts of `scripts/cluster` (network namespaces, as root),
 // written to through POST /api/v1/namespaces/default/configmaps.
+//
+// The agents run with `--insecure-http` (plain HTTP; HTTPS is shoal's default): the failover
+// benchmark compares shoal with etcd, which it runs over plain HTTP, and drives both with
+// the same small keep-alive client (KeepAliveHTTPClient.swift), so TLS on one side only would
+// make the comparison unfair, and the benchmark links no shoal module (nor OpenSSL) to speak
+// it. What it measures (how long writes stall around a failure) does not depend on TLS: the
+// clients keep their connections, so handshakes are not on the write path.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -38,9 +45,12 @@ final class ShoalSystem: FailoverSystem, @unchecked Sendable {
         self.net = net
         self.hostCount = hostCount
         self.binary = binary
-        self.agentFlags = agentFlags
+        self.agentFlags = [Self.plainHTTPFlag] + agentFlags
         timing = Self.timing(flags: agentFlags)
     }
+
+    /// See the note at the top: plain HTTP, as etcd is driven in the same run.
+    static let plainHTTPFlag = "--insecure-http"
 
     /// The timing the agent flags give (shoal's defaults: tick 10 ms, heartbeat every 2 ticks,
     /// election after 10 ticks, randomized up to 20).
