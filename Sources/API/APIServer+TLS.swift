@@ -10,8 +10,11 @@ extension APIServer {
     /// A class: the member swaps `server` and `forwarding` when it renews its certificate;
     /// connections accepted or dialled later use the new ones. Loop thread only.
     public final class TLS {
+        /// What accepted connections present and how they check client certificates.
         public var server: TLSContext
+        /// How forwarded requests reach the leader.
         public var forwarding: StreamConnector
+        /// Bounds of every accepted connection's TLS layer.
         public var limits: TLSStream.Limits
         /// Connections whose TLS failed, by `TLSError.Kind` (`/metrics`).
         public private(set) var failures: [TLSError.Kind: UInt64] = [:]

@@ -11,7 +11,9 @@ import X509
 /// of the same CA yield certificates that differ in those bytes only. Either copy verifies
 /// every certificate the CA issues (verifiers find an issuer by its subject and key).
 public struct CertificateAuthority {
+    /// The CA's signing key (never leaves the process).
     public let privateKey: P256.Signing.PrivateKey
+    /// The CA's self-signed certificate.
     public let certificate: Certificate
     /// `certificate` as PEM text (what clients are given to trust).
     public let certificatePEM: String
@@ -124,6 +126,7 @@ public struct CertificateRequest: Sendable {
     public var dnsNames: [String] = []
     /// IPv4/IPv6 addresses among the subject alternative names.
     public var ipAddresses: [String] = []
+    /// What the certificate may authenticate (its extended key usage).
     public var usage: Usage
     /// How long the certificate is valid (never beyond the CA), in seconds.
     public var validitySeconds: Double
@@ -141,8 +144,11 @@ public struct CertificateRequest: Sendable {
 
 /// A certificate and the private key it certifies, as PEM text (PKCS#8 for the key).
 public struct IssuedCertificate: Sendable {
+    /// The certificate, parsed.
     public let certificate: Certificate
+    /// The certificate as PEM text.
     public let certificatePEM: String
+    /// The subject's private key as PEM text (PKCS#8).
     public let privateKeyPEM: String
 
     public init(certificate: Certificate, certificatePEM: String, privateKeyPEM: String) {

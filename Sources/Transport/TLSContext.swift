@@ -13,6 +13,7 @@ public final class TLSContext: @unchecked Sendable {
     /// Which side of the handshake connections of this context take.
     public enum Role: Sendable { case server, client }
 
+    /// Whether connections made from this context accept (server) or dial (client).
     public let role: Role
     let context: OpaquePointer
 

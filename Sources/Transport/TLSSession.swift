@@ -18,11 +18,13 @@ public final class TLSSession {
         case closed
     }
 
+    /// The side of the handshake this session takes (its context's role).
     public let role: TLSContext.Role
     private let ssl: OpaquePointer
     /// Peer → OpenSSL (we write ciphertext in) and OpenSSL → peer (we read ciphertext out).
     private let inbound: OpaquePointer
     private let outbound: OpaquePointer
+    /// True once the handshake finished (and verified the peer, where it must).
     public private(set) var isHandshakeComplete = false
     /// The peer's certificate subject, once the handshake verified it (clients always; a
     /// server only when the client presented one).

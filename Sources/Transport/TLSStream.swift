@@ -27,9 +27,11 @@ public final class TLSStream: ByteStream {
         public init() {}
     }
 
+    /// The loop of the connection; every use of the stream happens on its thread.
     public let loop: EventLoop
     /// The connection carrying the ciphertext.
     public let tcp: TCPConnection
+    /// The bounds this stream enforces.
     public let limits: Limits
     /// Called with the plaintext of each record, in order. Setting it starts reading.
     public var onData: (([UInt8]) -> Void)? {
@@ -38,6 +40,8 @@ public final class TLSStream: ByteStream {
             if onData != nil && oldValue == nil && state == .open { scheduleDrain() }
         }
     }
+    /// Called once when the stream is gone: nil for an orderly end, otherwise the connection's
+    /// error or, after a TLS failure, a `UV_EPROTO` error naming the failed call (see `failure`).
     public var onClose: ((UVError?) -> Void)?
     /// Called once when the handshake completes (nil) or fails (the error), before `onClose`.
     public var onHandshake: ((TLSError?) -> Void)?
@@ -45,9 +49,11 @@ public final class TLSStream: ByteStream {
     public private(set) var failure: TLSError?
     /// The verified certificate of the peer (see `TLSSession.peerIdentity`).
     public var peerIdentity: TLSPeerIdentity? { session.peerIdentity }
+    /// True once the handshake finished.
     public var isHandshakeComplete: Bool { session.isHandshakeComplete }
     /// Plaintext not yet handed to the kernel: held early writes and queued ciphertext.
     public var pendingWriteBytes: Int { tcp.pendingWriteBytes + earlyWriteBytes }
+    /// True once the stream closed, failed, or the peer went away.
     public var isClosed: Bool { state == .closed || tcp.isClosed }
 
     private enum State { case handshaking, open, closed }
