@@ -42,6 +42,19 @@ extension Store {
         }
     }
 
+    /// The untyped commands (create, update, delete of cluster version 1) write only what
+    /// that version had: kinds the cluster version enables, and of those only the untyped
+    /// ones once typed admission exists (a typed kind written untyped would skip its rules).
+    private func untypedRefusal(_ kind: Kind) -> StoreResult? {
+        if kind.sinceClusterVersion > clusterVersion {
+            return .invalid(reason: "kind: Unsupported value: \(KindValidation.quoted(kind.name)): not enabled before cluster version \(kind.sinceClusterVersion)")
+        }
+        if kind.model != nil && clusterVersion >= 2 {
+            return .invalid(reason: "kind: Unsupported value: \(KindValidation.quoted(kind.name)): written through typed writes from cluster version 2")
+        }
+        return nil
+    }
+
     private func isBatch(_ command: StoreCommand) -> Bool {
         if case .batch = command { return true } else { return false }
     }
@@ -50,6 +63,7 @@ extension Store {
                                  journal: inout Journal) -> StoreResult {
         let incoming: IncomingObject
         do { incoming = try IncomingObject(value) } catch { return .invalid(reason: error.reason) }
+        if let refusal = untypedRefusal(incoming.key.kind) { return refusal }
         var errors: [String] = []
         if let error = IncomingObject.uidError(uid) { errors.append(error) }
         if !Timestamp.isValid(creationTimestamp) {
@@ -71,6 +85,7 @@ extension Store {
                                  journal: inout Journal) -> StoreResult {
         let incoming: IncomingObject
         do { incoming = try IncomingObject(value) } catch { return .invalid(reason: error.reason) }
+        if let refusal = untypedRefusal(incoming.key.kind) { return refusal }
         guard let current = get(incoming.key) else { return .notFound(incoming.key) }
         if let conflict = Self.preconditionFailure(current, expectedResourceVersion, expectedUID) { return conflict }
         if let version = incoming.resourceVersion, version != current.resourceVersion {
@@ -101,6 +116,7 @@ extension Store {
                                  journal: inout Journal) -> StoreResult {
         let errors = key.validationErrors
         if !errors.isEmpty { return .invalid(reason: errors.joined(separator: "; ")) }
+        if let refusal = untypedRefusal(key.kind) { return refusal }
         guard let current = get(key) else { return .notFound(key) }
         if let conflict = Self.preconditionFailure(current, expectedResourceVersion, expectedUID) { return conflict }
         remove(key, journal: &journal)
