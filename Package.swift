@@ -78,7 +78,7 @@ let package = Package(
             dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-bench",
-            dependencies: ["RaftCore", "RaftStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "API", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shoal-bench"),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),

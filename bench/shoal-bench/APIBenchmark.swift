@@ -1,0 +1,277 @@
+// `shoal-bench api`: the Kubernetes API of a local three-host cluster under load, over
+// verified HTTPS: creating 10,000 pods through every member, listing them, and 100
+// watchers receiving every event. Method and reading: docs/benchmarks.md, "API".
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct APIBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Pod creates/s, list latency and watch delivery latency of a 3-host cluster's Kubernetes API (HTTPS).",
+        discussion: "Needs root (scripts/cluster's network namespaces). The cluster is removed at the end, also on failure "
+            + "or Ctrl-C. Method and how to read the results: docs/benchmarks.md, \"API\".")
+
+    @Option(help: "Hosts (members) in the cluster.")
+    var hosts = 3
+
+    @Option(help: "Phases to run, comma-separated: creates, lists, watches (lists and watches need the pods of creates).")
+    var phases = "creates,lists,watches"
+
+    @Option(help: "Pods created in phase 1 (namespace default).")
+    var objects = 10_000
+
+    @Option(help: "Concurrent clients of phase 1 (closed loop, one kept-alive connection each, spread over the members).")
+    var clients = 64
+
+    @Option(help: "Pods created before phase 1 in namespace bench-warmup (not measured).")
+    var warmup = 500
+
+    @Option(help: "Timed lists per member and form.")
+    var listRepeats = 50
+
+    @Option(help: "List forms, comma-separated: full, paged, table, tablePaged.")
+    var listForms = "full,paged,table,tablePaged"
+
+    @Option(help: "Watchers of phase 3 (spread over the members).")
+    var watchers = 100
+
+    @Option(help: "Writers of phase 3 (they share one send schedule).")
+    var watchWriters = 32
+
+    @Option(help: "Writes per second during phase 3.")
+    var watchRate = 1_000.0
+
+    @Option(help: "Seconds of writes during phase 3.")
+    var watchSeconds = 20.0
+
+    @Option(help: "Fraction of phase-3 writes that patch an existing pod (the rest create pods).")
+    var watchUpdateFraction = 0.5
+
+    @Option(help: "Seconds the watchers may take to receive the last events after the writes end.")
+    var watchDrainSeconds = 30.0
+
+    @Option(help: "A request not answered within this many milliseconds counts as lost.")
+    var requestTimeoutMs = 30_000
+
+    @Option(help: "The shoal binary (default: the `shoal` beside this shoal-bench, else .build/release/shoal).")
+    var binary: String?
+
+    @Option(parsing: .upToNextOption, help: "Extra flags for every `shoal agent`.")
+    var agentFlags: [String] = []
+
+    @Option(help: "scripts/cluster --net K: the hosts are 10.88.K.1..N (pick one no other cluster uses).")
+    var net = 11
+
+    @Option(help: "scripts/cluster --base: the cluster's data dirs and logs (removed at the end).")
+    var base = "/tmp/sc-bench"
+
+    @Option(help: "Record each phase with `perf record -g` (members and this process) into DIR/<phase>.perf.data.")
+    var perfDir: String?
+
+    @Option(help: "Copy the members' logs into this directory before the cluster is removed.")
+    var keepLogs: String?
+
+    @Option(help: "Where to write the JSON results.")
+    var json = "bench/results/api.json"
+
+    func validate() throws {
+        guard hosts >= 1, objects >= 1, clients >= 1, warmup >= 0, listRepeats >= 1, watchers >= 1, watchWriters >= 1,
+              watchRate > 0, watchSeconds > 0, requestTimeoutMs >= 100 else {
+            throw ValidationError("counts, rates and durations must be positive")
+        }
+        guard (0...1).contains(watchUpdateFraction) else { throw ValidationError("--watch-update-fraction must be in 0...1") }
+        guard (0...254).contains(net) else { throw ValidationError("--net must be in 0...254") }
+        _ = try phaseList()
+        _ = try formList()
+    }
+
+    private func phaseList() throws -> Set<String> {
+        let list = Set(phases.split(separator: ",").map(String.init))
+        for p in list where !["creates", "lists", "watches"].contains(p) { throw ValidationError("unknown phase '\(p)'") }
+        return list
+    }
+
+    private func formList() throws -> [ListForm] {
+        try listForms.split(separator: ",").map {
+            guard let form = ListForm(rawValue: String($0)) else { throw ValidationError("unknown list form '\($0)'") }
+            return form
+        }
+    }
+
+    func run() throws {
+        guard getuid() == 0 else { throw BenchFailure("api needs root: scripts/cluster's network namespaces") }
+        let began = monotonicNanoseconds()
+        let machine = Machine.current()
+        print("machine: \(machine.summary)")
+        if machine.buildConfiguration == "debug" { print("warning: debug build; use `swift build -c release`") }
+        let repository = FileManager.default.currentDirectoryPath
+        guard FileManager.default.isExecutableFile(atPath: "\(repository)/scripts/cluster") else {
+            throw BenchFailure("run from the repository root (scripts/cluster not found in \(repository))")
+        }
+        let shoalBinary = try resolveBinary(repository: repository)
+        let selected = try phaseList()
+        let timeoutNs = UInt64(requestTimeoutMs) * 1_000_000
+
+        Cleanup.shared.installSignalHandlers()
+        defer { Cleanup.shared.runAll() }
+        var record = APIRun(timestamp: timestampNow(), machine: machine, commit: commit(repository),
+                            command: CommandLine.arguments.joined(separator: " "), parameters: parameters(binary: shoalBinary),
+                            warmup: nil, creates: nil, lists: [], watches: nil, health: [:], rows: [], memberMetrics: [:],
+                            memberResidentMiB: [:], seconds: 0, error: nil)
+        let cluster = APICluster(repository: repository, base: base, net: net, hostCount: hosts, binary: shoalBinary,
+                                 agentFlags: agentFlags)
+        defer {
+            if let keepLogs { cluster.copyLogs(to: keepLogs) }
+            cluster.shutDown()
+        }
+        func snapshot(_ label: String) {
+            record.memberMetrics[label] = cluster.members.indices.map { cluster.metrics($0) ?? "" }
+            record.memberResidentMiB[label] = cluster.memberResidentMiB()
+        }
+        /// Runs one phase between two looks at the members' health (and under perf if asked).
+        func phase<T>(_ label: String, _ body: () throws -> T) throws -> T {
+            let before = cluster.health()
+            let perf = try perfDir.map { try PerfRecording(cluster: cluster, directory: $0, label: label) }
+            defer { perf?.stop() }
+            let result = try body()
+            let health = PhaseHealth(before: before, after: cluster.health())
+            record.health[label] = health
+            print("  \(label): \(health.summary)")
+            return result
+        }
+        func save() {
+            record.rows = APIReport.rows(creates: record.creates, lists: record.lists, watches: record.watches, health: record.health)
+            record.seconds = Double(monotonicNanoseconds() - began) / 1e9
+            try? writeJSON(record, to: json)
+        }
+        do {
+            print("starting \(hosts) shoal hosts (scripts/cluster --base \(base) --net \(net), \(shoalBinary))")
+            try cluster.start()
+            print("members: " + cluster.members.map { "\($0.name) \($0.address):\(cluster.apiPort)" }.joined(separator: ", ")
+                  + "; HTTPS verified against the cluster CA")
+            try ensureNamespaces(cluster, ["default", "bench-warmup"], timeoutNs: timeoutNs)
+            snapshot("start")
+
+            if selected.contains("creates") {
+                let pool = APIClients(cluster: cluster, count: clients)
+                try pool.openAll()
+                if warmup > 0 {
+                    print("warm-up: \(warmup) pods in bench-warmup")
+                    let result = CreatePhase(cluster: cluster, clients: pool, namespace: "bench-warmup", prefix: "warm",
+                                             objects: warmup, requestTimeoutNs: timeoutNs).run()
+                    record.warmup = result
+                    print("  \(grouped(result.objectsPerSecond))/s, p99 \(ms(result.latency.p99Ms)) ms, failures \(result.failures)")
+                }
+                print("phase 1: creating \(grouped(Double(objects))) pods in default with \(clients) clients")
+                let result = try phase("creates") {
+                    CreatePhase(cluster: cluster, clients: pool, namespace: "default", prefix: "bench", objects: objects,
+                                requestTimeoutNs: timeoutNs).run()
+                }
+                record.creates = result
+                print("  \(grouped(result.objectsPerSecond)) pods/s over \(String(format: "%.2f", result.seconds)) s, "
+                      + "p50 \(ms(result.latency.p50Ms)) ms, p99 \(ms(result.latency.p99Ms)) ms, max \(ms(result.latency.maxMs)) ms; "
+                      + "failures \(result.failures), retries \(result.retries); cpu \(result.cpu.summary)")
+                for connection in pool.connections { connection.disconnect() }
+                snapshot("after creates")
+                save()
+            }
+            if selected.contains("lists") {
+                for form in try formList() {
+                    print("phase 2: \(form.label), \(listRepeats) times from each member")
+                    let result = try phase("list-\(form.rawValue)") {
+                        ListPhase(cluster: cluster, namespace: "default", expectedItems: objects,
+                                  repeatsPerMember: listRepeats, requestTimeoutNs: timeoutNs).run(form)
+                    }
+                    record.lists.append(result)
+                    print("  p50 \(ms(result.latency.p50Ms)) ms, p99 \(ms(result.latency.p99Ms)) ms, \(byteText(result.bytesMean)); "
+                          + "items \(result.itemsChecked); failures \(result.failures.count)\(result.failures.first.map { ": " + $0 } ?? ""); "
+                          + "cpu \(result.cpu.summary)")
+                    save()
+                }
+                snapshot("after lists")
+            }
+            if selected.contains("watches") {
+                print("phase 3: \(watchers) watchers, \(grouped(watchRate)) writes/s for \(watchSeconds) s "
+                      + "(\(Int(watchUpdateFraction * 100))% patches) by \(watchWriters) writers")
+                let result = try phase("watches") {
+                    try WatchPhase(
+                        cluster: cluster, namespace: "default", watchers: watchers, writers: watchWriters, writesPerSecond: watchRate,
+                        seconds: watchSeconds, updateFraction: watchUpdateFraction, existingPrefix: "bench",
+                        existingCount: selected.contains("creates") ? objects : 0, createPrefix: "watch",
+                        requestTimeoutNs: timeoutNs, drainSeconds: watchDrainSeconds).run()
+                }
+                record.watches = result
+                print("  \(grouped(result.achievedWritesPerSecond)) writes/s; delivery after the 201: p50 \(ms(result.deliveryFromResponse.p50Ms)) ms, "
+                      + "p99 \(ms(result.deliveryFromResponse.p99Ms)) ms; after the send: p99 \(ms(result.deliveryFromSend.p99Ms)) ms; "
+                      + "received \(result.deliveriesReceived)/\(result.deliveriesExpected); cpu \(result.cpu.summary)")
+                snapshot("after watches")
+            }
+        } catch {
+            record.error = "\(error)"
+            save()
+            throw error
+        }
+        save()
+        print("\nAPI (\(hosts) members, HTTPS, \(machine.processors) processors shared by the members and the load generator):")
+        print(APIReport.table(record.rows))
+        print("\nresults: \(json)")
+        print(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
+        fflush(nil)  // stdout, before the cluster's removal writes to stderr
+    }
+
+    /// Creates the namespaces that do not exist yet. The first write also waits for the
+    /// cluster to accept typed objects (the leader moves it to cluster version 2 shortly
+    /// after it is elected).
+    private func ensureNamespaces(_ cluster: APICluster, _ names: [String], timeoutNs: UInt64) throws {
+        let connection = cluster.connection(to: 0)
+        let giveUp = monotonicNanoseconds() + 60_000_000_000
+        for name in names {
+            var last = ""
+            while true {
+                let result = connection.exchange(
+                    head: "POST /api/v1/namespaces HTTP/1.1\r\n\(cluster.authorization)Content-Type: application/json\r\n",
+                    body: APIPods.namespaceBody(name), deadline: monotonicNanoseconds() + timeoutNs)
+                if case .response(let status, let body) = result {
+                    if status == 201 || status == 409 { break }
+                    last = "\(status) \(excerpt(body))"
+                } else {
+                    last = "\(result)"
+                }
+                guard monotonicNanoseconds() < giveUp else { throw BenchFailure("cannot create namespace \(name): \(last)") }
+                sleepNanoseconds(200_000_000)
+            }
+        }
+    }
+
+    /// --binary, else the shoal built beside this benchmark, else .build/release/shoal.
+    private func resolveBinary(repository: String) throws -> String {
+        if let binary {
+            guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchFailure("--binary \(binary) is not an executable file") }
+            return URL(fileURLWithPath: binary).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("shoal").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let path = "\(repository)/.build/release/shoal"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw BenchFailure("no shoal binary: build it (swift build -c release --product shoal) or pass --binary")
+        }
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    }
+
+    private func commit(_ repository: String) -> String {
+        (try? runCommand(["git", "-C", repository, "describe", "--always", "--dirty"], timeout: 10, check: false).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? "unknown"
+    }
+
+    private func parameters(binary: String) -> [String: String] {
+        ["hosts": String(hosts), "phases": phases, "objects": String(objects), "clients": String(clients), "warmup": String(warmup),
+         "listRepeats": String(listRepeats), "listForms": listForms, "watchers": String(watchers),
+         "watchWriters": String(watchWriters), "watchRate": String(watchRate), "watchSeconds": String(watchSeconds),
+         "watchUpdateFraction": String(watchUpdateFraction), "requestTimeoutMs": String(requestTimeoutMs),
+         "binary": binary, "perfDir": perfDir ?? "", "agentFlags": agentFlags.joined(separator: " "), "net": String(net), "base": base]
+    }
+}
