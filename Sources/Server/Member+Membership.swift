@@ -272,6 +272,7 @@ extension Member {
             }
         }
         reconcileMemberObjects()
+        runWorkloadDuties()
     }
 
     // MARK: Addresses

@@ -150,6 +150,10 @@ extension Member {
             let applied = store.apply(index: entry.index, bytes)
             result = applied.result
             if !applied.events.isEmpty { notifySubscribers(applied.events) }
+            if let version = store.unsupportedClusterVersion, exitCode == nil {
+                Log.error("the cluster moved to version \(version); this member runs versions up to \(store.clusterVersionMax): upgrade shoal on this host (or lift --cluster-version-max) and start it again")
+                shutDown(exitCode: 78)
+            }
         case .noop:
             store.advance(to: entry.index)
         case let .membership(change, membership):
@@ -204,6 +208,7 @@ extension Member {
                 do { try restorer.feed(piece) } catch { throw StorageError.corrupt(path: file.path, offset: 0, reason: "\(error)") }
             }
             store = try restorer.finish()
+            store.clusterVersionMax = options.clusterVersionMax
         } catch {
             throw .storage("cannot restore the store from \(file.path): \(error)")
         }

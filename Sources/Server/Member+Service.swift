@@ -129,6 +129,7 @@ extension Member: ClusterService {
         o["voters"] = .array(s.membership.voters.map { .string(name(of: $0)) })
         o["learners"] = .array(s.membership.learners.map { .string(name(of: $0)) })
         o["storeRevision"] = .int(Int64(store.revision))
+        o["clusterVersion"] = .int(Int64(store.clusterVersion))
         o["objects"] = .int(Int64(store.count))
         return .object(o)
     }

@@ -56,6 +56,8 @@ public final class Member: @unchecked Sendable {
     var leave: LeaveProgress?
     var leaveTimer: LoopTimer?
     var memberWritesInFlight = 0
+    /// The leader's cluster-level bookkeeping under cluster version 2 (`Member+Workload.swift`).
+    var workload = WorkloadDuties()
     var cachedAPIToken: (token: ClusterToken?, value: String)?
     /// The CA and serving certificate (nil with `--insecure-http`; Member+TLS.swift).
     var tls: MemberTLS?
@@ -108,6 +110,7 @@ public final class Member: @unchecked Sendable {
     /// Call on the loop thread before `loop.run()`.
     public init(options: ServerOptions, loop: EventLoop) throws(ServerError) {
         self.options = options
+        store.clusterVersionMax = options.clusterVersionMax
         self.loop = loop
         try Self.makeDirectories(options.dataDirectory)
         identity = try Self.loadOrCreateIdentity(options)
@@ -155,6 +158,7 @@ public final class Member: @unchecked Sendable {
         try updateTLSMaterial()
         try Self.writeTLSFiles(directory: options.dataDirectory, serving: tls?.serving, ca: tls?.ca, apiURL: apiURL)
         try startAPI()
+        prepareAPIDocuments()
         let renewal = LoopTimer(loop: loop)
         renewal.start(afterMilliseconds: Self.tlsRenewCheckMilliseconds, repeatMilliseconds: Self.tlsRenewCheckMilliseconds) { [weak self] in
             self?.refreshTLS()
@@ -229,13 +233,17 @@ public final class Member: @unchecked Sendable {
         return host == "0.0.0.0" ? nil : host
     }
 
-    /// What a peer tells us in its handshake: its incarnation.
+    /// What a peer tells us in its handshake: its incarnation, its admission index, and the
+    /// newest cluster version its build runs (the leader moves the cluster to a version only
+    /// once every member reports it).
     func helloContext() -> [UInt8] {
-        // Version 2 adds the admission index; peers read version 1 (incarnation only) too.
+        // Version 2 added the admission index, version 3 the cluster version; peers read every
+        // earlier version too (a missing cluster version means 1).
         var w = ByteWriter()
-        w.put(UInt8(2))
+        w.put(UInt8(3))
         w.put(identity.incarnation)
         w.put(identity.admissionIndex)
+        w.put(UInt32(options.clusterVersionMax))
         return w.bytes
     }
 

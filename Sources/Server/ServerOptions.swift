@@ -1,6 +1,8 @@
 /// How a member runs: what `shoal agent` passes in. Timing defaults are chosen for the
 /// failover goals (docs/benchmarks.md): a heartbeat every 20 ms, an election after 100–200
 /// ms of silence, and an immediate pre-vote when the leader's connection closes.
+import Store
+
 public struct ServerOptions: Sendable {
     /// The member's data directory (WAL, snapshots, identity).
     public var dataDirectory: String
@@ -26,6 +28,9 @@ public struct ServerOptions: Sendable {
     /// Take a snapshot after this many applied entries (or after as many entries as the
     /// store holds objects, when that is more).
     public var snapshotEveryEntries: Int = 100_000
+    /// The newest cluster version this member reports and runs (`Store.clusterVersionMax`):
+    /// the build's, or lower to hold a cluster back (and to test upgrades with one build).
+    public var clusterVersionMax = Store.clusterVersionSupported
     /// Voters the cluster grows to by promoting caught-up learners.
     public var votersMax: Int = 5
     /// Recover a lone survivor after quorum loss: become a one-member cluster with this

@@ -10,11 +10,11 @@ extension Store {
         guard version > clusterVersion else {
             return .invalid(reason: "the cluster version never goes back (at \(clusterVersion), asked for \(version))")
         }
-        guard version <= Store.clusterVersionSupported else {
+        guard version <= clusterVersionMax else {
             // Every member that can run it moves on; this one cannot, and must stop before it
             // applies anything under rules it does not have.
             unsupportedClusterVersion = version
-            return .invalid(reason: "this member runs cluster versions up to \(Store.clusterVersionSupported); the cluster moved to \(version): upgrade it")
+            return .invalid(reason: "this member runs cluster versions up to \(clusterVersionMax); the cluster moved to \(version): upgrade it")
         }
         guard let time = MetaTime(parsing: now) else { return .invalid(reason: "the version change carries no valid time") }
         let from = clusterVersion

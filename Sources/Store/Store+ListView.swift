@@ -23,3 +23,10 @@ extension Store {
         (listView.list(filter), revision)
     }
 }
+
+extension Store {
+    /// The objects of `kind` being deleted (with a `deletionTimestamp`), in key order.
+    public func objectsBeingDeleted(_ kind: Kind) -> [StoredObject] {
+        indexes.beingDeleted.filter { $0.kind == kind }.sorted().compactMap { get($0) }
+    }
+}

@@ -54,6 +54,11 @@ public struct Store: Sendable {
     /// proposes once every member reports it can run the new version, so members of mixed
     /// builds never apply one entry differently.
     public internal(set) var clusterVersion = 1
+    /// The newest cluster version this member agrees to run: its build's
+    /// (`clusterVersionSupported`) unless the operator holds it back (`shoal agent
+    /// --cluster-version-max`, which also makes an upgrade testable with one build). Not
+    /// replicated: each member sets its own.
+    public var clusterVersionMax = Store.clusterVersionSupported
     /// Set when an entry moved the cluster to a version this build cannot run: the member
     /// must stop applying (and be upgraded) rather than diverge.
     public internal(set) var unsupportedClusterVersion: Int?

@@ -20,11 +20,15 @@ struct StoreIndexes: Sendable {
     /// Objects per namespace, every kind together (a terminating namespace is finalized when
     /// this reaches zero).
     private(set) var namespaceCounts: [String: Int] = [:]
+    /// Objects with a `deletionTimestamp` (being deleted: grace periods, finalizers), so the
+    /// leader finds the ones whose grace ended without scanning every object.
+    private(set) var beingDeleted: Set<ObjectKey> = []
 
     mutating func add(_ object: StoredObject) {
         keysByUID[object.uid] = object.key
         for owner in Self.ownerUIDs(object.json) { dependents[owner, default: []].insert(object.key) }
         if object.key.kind.namespaced { namespaceCounts[object.key.namespace, default: 0] += 1 }
+        if object.json["metadata"]?["deletionTimestamp"] != nil { beingDeleted.insert(object.key) }
         if object.key.kind.name == "Service" {
             for ip in Self.serviceIPs(object.json) { clusterIPs[ip] = object.key }
             for port in Self.serviceNodePorts(object.json) { nodePorts[port] = object.key }
@@ -41,6 +45,7 @@ struct StoreIndexes: Sendable {
             let left = (namespaceCounts[object.key.namespace] ?? 1) - 1
             namespaceCounts[object.key.namespace] = left > 0 ? left : nil
         }
+        beingDeleted.remove(object.key)
         if object.key.kind.name == "Service" {
             for ip in Self.serviceIPs(object.json) where clusterIPs[ip] == object.key { clusterIPs[ip] = nil }
             for port in Self.serviceNodePorts(object.json) where nodePorts[port] == object.key { nodePorts[port] = nil }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Store
 import Server
 import Transport
 
@@ -54,6 +55,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Log level: debug, info, warn, error.")
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("Hold this member at cluster version N or older (1 = the first release's rules). The cluster moves to a newer version only when every member runs it; for staged upgrades and upgrade tests.", visibility: .hidden))
+    var clusterVersionMax: Int = Store.clusterVersionSupported
+
     func validate() throws {
         guard isIPv4(advertise) else { throw ValidationError("--advertise must be an IPv4 address, got '\(advertise)'") }
         if let listen, !isIPv4(listen) { throw ValidationError("--listen must be an IPv4 address") }
@@ -65,6 +69,9 @@ struct AgentCommand: ParsableCommand {
         if token != nil, ClusterToken(parsing: token!) == nil { throw ValidationError("--token is not a shoal join token") }
         if peers != nil && token == nil { throw ValidationError("--peers needs --token (all founders use the same one)") }
         guard Log.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be debug, info, warn or error") }
+        guard (1...Store.clusterVersionSupported).contains(clusterVersionMax) else {
+            throw ValidationError("--cluster-version-max must be in 1...\(Store.clusterVersionSupported)")
+        }
     }
 
     func run() throws {
@@ -81,6 +88,7 @@ struct AgentCommand: ParsableCommand {
         options.snapshotEveryEntries = snapshotEntries
         options.forceNewCluster = forceNewCluster
         options.insecureHTTP = insecureHTTP
+        options.clusterVersionMax = clusterVersionMax
 
         signal(SIGPIPE, SIG_IGN)
         let loop = EventLoop()

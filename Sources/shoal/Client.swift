@@ -103,8 +103,8 @@ struct AgentClient {
     var http: HTTPClient
     var token: String
 
-    func call(_ method: String, _ target: String, body: JSONValue? = nil) throws -> JSONValue {
-        let reply = try raw(method, target, body: body)
+    func call(_ method: String, _ target: String, body: JSONValue? = nil, accept: String? = nil) throws -> JSONValue {
+        let reply = try raw(method, target, body: body, accept: accept)
         let json = reply.body.isEmpty ? JSONValue.null : ((try? JSONValue.parse(reply.body)) ?? .string(String(decoding: reply.body, as: UTF8.self)))
         guard (200..<300).contains(reply.status) else {
             let message = json["message"]?.stringValue ?? json.stringValue ?? "HTTP \(reply.status)"
@@ -113,9 +113,10 @@ struct AgentClient {
         return json
     }
 
-    func raw(_ method: String, _ target: String, body: JSONValue? = nil) throws -> HTTPParser.Message {
+    func raw(_ method: String, _ target: String, body: JSONValue? = nil, accept: String? = nil) throws -> HTTPParser.Message {
         var headers = [("Authorization", "Bearer \(token)")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
+        if let accept { headers.append(("Accept", accept)) }
         do {
             return try http.send(method: method, target: target, headers: headers, body: body?.serialized() ?? [])
         } catch {

@@ -2,20 +2,25 @@ import ArgumentParser
 import JSON
 import Store
 
-/// Resolves what a user types (`configmaps`, `configmap`, `cm`, `ConfigMap`) to a kind.
+/// Resolves what a user types (`configmaps`, `configmap`, `cm`, `ConfigMap`, `deploy`) to a kind.
 func resolveKind(_ text: String) throws -> Kind {
-    let lower = text.lowercased()
-    let shortNames = ["cm": "configmaps"]
-    let wanted = shortNames[lower] ?? lower
-    for kind in Kind.registered where kind.plural == wanted || kind.name.lowercased() == wanted || kind.plural == wanted + "s" {
+    let wanted = text.lowercased()
+    for kind in Kind.registered
+    where kind.plural == wanted || kind.singular == wanted || kind.name.lowercased() == wanted || kind.shortNames.contains(wanted) {
         return kind
     }
     throw CLIError("unknown resource type '\(text)' (known: \(Kind.registered.map(\.plural).joined(separator: ", ")))")
 }
 
-/// The URL path of a kind's collection (in `namespace`, or across all when nil).
+/// The URL path of a kind's collection at its storage version (in `namespace`, or across all
+/// when nil).
 func collectionPath(_ kind: Kind, namespace: String?) -> String {
-    let base = kind.group.isEmpty ? "/api/\(kind.version)" : "/apis/\(kind.group)/\(kind.version)"
+    collectionPath(kind, group: kind.group, version: kind.version, namespace: namespace)
+}
+
+/// The URL path of a kind's collection at `group`/`version`.
+func collectionPath(_ kind: Kind, group: String, version: String, namespace: String?) -> String {
+    let base = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
     guard kind.namespaced, let namespace else { return "\(base)/\(kind.plural)" }
     return "\(base)/namespaces/\(namespace)/\(kind.plural)"
 }
@@ -53,9 +58,15 @@ struct GetCommand: ParsableCommand {
         var query: [String] = []
         if let selector { query.append("labelSelector=\(percentEncode(selector))") }
         let target = path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-        let reply = try client.call("GET", target)
-        let items = name == nil ? (reply["items"]?.arrayValue ?? []) : [reply]
-        emit(reply, format: connection.output) { table(kind, items) }
+        // Tables as the server prints them (the columns kubectl shows); JSON as stored.
+        let accept = connection.output == .json ? nil : "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+        let reply = try client.call("GET", target, accept: accept)
+        if reply["kind"] == "Table" {
+            print(serverTable(reply), terminator: "")
+        } else {
+            let items = name == nil ? (reply["items"]?.arrayValue ?? []) : [reply]
+            emit(reply, format: connection.output) { table(kind, items) }
+        }
         guard watch else { return }
         let version = reply[path: ["metadata", "resourceVersion"]]?.stringValue ?? "0"
         var buffered: [UInt8] = []
@@ -73,6 +84,27 @@ struct GetCommand: ParsableCommand {
             }
             return true
         }
+    }
+
+    /// A server-side Table as text: the always-shown columns (NAMESPACE first across
+    /// namespaces), upper-cased headers, cells as the server wrote them.
+    func serverTable(_ table: JSONValue) -> String {
+        let rows = table["rows"]?.arrayValue ?? []
+        if rows.isEmpty { return "No resources found.\n" }
+        let columns = (table["columnDefinitions"]?.arrayValue ?? []).enumerated().filter { $0.element["priority"]?.intValue ?? 0 == 0 }
+        var header = columns.map { ($0.element["name"]?.stringValue ?? "").uppercased() }
+        if allNamespaces { header.insert("NAMESPACE", at: 0) }
+        let body: [[String]] = rows.map { row in
+            let cells = row["cells"]?.arrayValue ?? []
+            var line = columns.map { column -> String in
+                guard column.offset < cells.count else { return "" }
+                let cell = cells[column.offset]
+                return cell.stringValue ?? cell.intValue.map(String.init) ?? cell.jsonString
+            }
+            if allNamespaces { line.insert(row[path: ["object", "metadata", "namespace"]]?.stringValue ?? "", at: 0) }
+            return line
+        }
+        return renderTable(header, body)
     }
 
     func table(_ kind: Kind, _ items: [JSONValue]) -> String {
@@ -122,14 +154,16 @@ struct ApplyCommand: ParsableCommand {
         let documents = try Manifest.documents(text, source: filename)
         let client = try connection.client()
         for document in documents {
-            guard let kindName = document["kind"]?.stringValue, let kind = Kind.named(kindName) else {
-                throw CLIError("\(filename): unsupported kind \(document["kind"]?.jsonString ?? "(none)")")
+            guard let kindName = document["kind"]?.stringValue, let apiVersion = document["apiVersion"]?.stringValue,
+                  let (kind, served) = Kind.resolve(apiVersion: apiVersion, kind: kindName) else {
+                throw CLIError("\(filename): unsupported kind \(document["kind"]?.jsonString ?? "(none)") in version \(document["apiVersion"]?.jsonString ?? "(none)")")
             }
             guard let name = document[path: ["metadata", "name"]]?.stringValue else { throw CLIError("\(filename): an object has no metadata.name") }
             var object = document
             let ns = kind.namespaced ? (document[path: ["metadata", "namespace"]]?.stringValue ?? namespace) : nil
             if let ns { object[path: ["metadata", "namespace"]] = .string(ns) }
-            let collection = collectionPath(kind, namespace: ns)
+            // Through the version the manifest is written in (its defaults apply).
+            let collection = collectionPath(kind, group: served?.group ?? kind.group, version: served?.version ?? kind.version, namespace: ns)
             let existing = try client.raw("GET", "\(collection)/\(name)")
             let verb: String
             if existing.status == 404 {

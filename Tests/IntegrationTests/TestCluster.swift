@@ -109,6 +109,25 @@ final class TestCluster {
         try waitFor("\(name)'s API", timeout: 10) { (try? self.status(name)) != nil }
     }
 
+    /// Starts it again with its arguments changed: `remove` dropped (a flag and its value, as
+    /// consecutive arguments), `add` appended.
+    func restartReplacing(_ name: String, remove: [String] = [], add: [String] = [], waitForAPI: Bool = true) throws {
+        var host = hosts[name]!
+        var arguments = host.extraArguments
+        if !remove.isEmpty, let start = (0...(max(0, arguments.count - remove.count))).first(where: {
+            Array(arguments[$0..<min(arguments.count, $0 + remove.count)]) == remove
+        }) {
+            arguments.removeSubrange(start..<start + remove.count)
+        }
+        host.extraArguments = arguments + add
+        hosts[name] = host
+        if waitForAPI {
+            try restart(name)
+        } else {
+            try? restart(name)
+        }
+    }
+
     func kill(_ name: String, signal: Int32 = SIGKILL) {
         guard let process = hosts[name]?.process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, signal)
