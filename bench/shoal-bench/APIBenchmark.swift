@@ -38,6 +38,9 @@ struct APIBenchmark: ParsableCommand {
     @Option(help: "Watchers of phase 3 (spread over the members).")
     var watchers = 100
 
+    @Option(help: "Threads reading the watch streams (one poll(2) each over its share of the watchers).")
+    var watchThreads = 2
+
     @Option(help: "Writers of phase 3 (they share one send schedule).")
     var watchWriters = 32
 
@@ -68,6 +71,9 @@ struct APIBenchmark: ParsableCommand {
     @Option(help: "scripts/cluster --base: the cluster's data dirs and logs (removed at the end).")
     var base = "/tmp/sc-bench"
 
+    @Option(help: "Before each phase, wait up to this many seconds for other work on the machine to use under 10% of one processor (0: do not wait).")
+    var waitQuietSeconds = 120.0
+
     @Option(help: "Record each phase with `perf record -g` (members and this process) into DIR/<phase>.perf.data.")
     var perfDir: String?
 
@@ -79,7 +85,7 @@ struct APIBenchmark: ParsableCommand {
 
     func validate() throws {
         guard hosts >= 1, objects >= 1, clients >= 1, warmup >= 0, listRepeats >= 1, watchers >= 1, watchWriters >= 1,
-              watchRate > 0, watchSeconds > 0, requestTimeoutMs >= 100 else {
+              watchThreads >= 1, watchRate > 0, watchSeconds > 0, requestTimeoutMs >= 100 else {
             throw ValidationError("counts, rates and durations must be positive")
         }
         guard (0...1).contains(watchUpdateFraction) else { throw ValidationError("--watch-update-fraction must be in 0...1") }
@@ -119,7 +125,7 @@ struct APIBenchmark: ParsableCommand {
         defer { Cleanup.shared.runAll() }
         var record = APIRun(timestamp: timestampNow(), machine: machine, commit: commit(repository),
                             command: CommandLine.arguments.joined(separator: " "), parameters: parameters(binary: shoalBinary),
-                            warmup: nil, creates: nil, lists: [], watches: nil, health: [:], rows: [], memberMetrics: [:],
+                            warmup: nil, creates: nil, lists: [], watches: nil, health: [:], otherLoadBefore: [:], rows: [], memberMetrics: [:],
                             memberResidentMiB: [:], seconds: 0, error: nil)
         let cluster = APICluster(repository: repository, base: base, net: net, hostCount: hosts, binary: shoalBinary,
                                  agentFlags: agentFlags)
@@ -133,6 +139,7 @@ struct APIBenchmark: ParsableCommand {
         }
         /// Runs one phase between two looks at the members' health (and under perf if asked).
         func phase<T>(_ label: String, _ body: () throws -> T) throws -> T {
+            record.otherLoadBefore[label] = waitForQuiet(cluster)
             let before = cluster.health()
             let perf = try perfDir.map { try PerfRecording(cluster: cluster, directory: $0, label: label) }
             defer { perf?.stop() }
@@ -201,7 +208,7 @@ struct APIBenchmark: ParsableCommand {
                         cluster: cluster, namespace: "default", watchers: watchers, writers: watchWriters, writesPerSecond: watchRate,
                         seconds: watchSeconds, updateFraction: watchUpdateFraction, existingPrefix: "bench",
                         existingCount: selected.contains("creates") ? objects : 0, createPrefix: "watch",
-                        requestTimeoutNs: timeoutNs, drainSeconds: watchDrainSeconds).run()
+                        requestTimeoutNs: timeoutNs, drainSeconds: watchDrainSeconds, readerThreads: watchThreads).run()
                 }
                 record.watches = result
                 print("  \(grouped(result.achievedWritesPerSecond)) writes/s; delivery after the 201: p50 \(ms(result.deliveryFromResponse.p50Ms)) ms, "
@@ -220,6 +227,28 @@ struct APIBenchmark: ParsableCommand {
         print("\nresults: \(json)")
         print(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
         fflush(nil)  // stdout, before the cluster's removal writes to stderr
+    }
+
+    /// Waits (up to --wait-quiet-seconds) until processes other than the members and this
+    /// benchmark use less than 10% of one processor over 2 s: other sessions' builds and
+    /// tests on a shared machine take processors from the members. Returns the last
+    /// measured share (of one processor).
+    private func waitForQuiet(_ cluster: APICluster) -> Double {
+        let giveUp = monotonicNanoseconds() + UInt64(waitQuietSeconds * 1e9)
+        var waited = false
+        while true {
+            let meter = CPUMeter(cluster)
+            sleepNanoseconds(2_000_000_000)
+            let other = meter.finish().others
+            if other < 0.10 || monotonicNanoseconds() >= giveUp || waitQuietSeconds <= 0 {
+                if waited || other >= 0.10 {
+                    print("  other work on the machine: \(percent(other)) of a processor" + (other >= 0.10 ? " (not quiet; going on)" : ""))
+                }
+                return other
+            }
+            if !waited { print("  waiting for other work on the machine to stop (\(percent(other)) of a processor)") }
+            waited = true
+        }
     }
 
     /// Creates the namespaces that do not exist yet. The first write also waits for the
@@ -269,9 +298,9 @@ struct APIBenchmark: ParsableCommand {
 
     private func parameters(binary: String) -> [String: String] {
         ["hosts": String(hosts), "phases": phases, "objects": String(objects), "clients": String(clients), "warmup": String(warmup),
-         "listRepeats": String(listRepeats), "listForms": listForms, "watchers": String(watchers),
+         "listRepeats": String(listRepeats), "listForms": listForms, "watchers": String(watchers), "watchThreads": String(watchThreads),
          "watchWriters": String(watchWriters), "watchRate": String(watchRate), "watchSeconds": String(watchSeconds),
          "watchUpdateFraction": String(watchUpdateFraction), "requestTimeoutMs": String(requestTimeoutMs),
-         "binary": binary, "perfDir": perfDir ?? "", "agentFlags": agentFlags.joined(separator: " "), "net": String(net), "base": base]
+         "binary": binary, "perfDir": perfDir ?? "", "waitQuietSeconds": String(waitQuietSeconds), "agentFlags": agentFlags.joined(separator: " "), "net": String(net), "base": base]
     }
 }

@@ -256,6 +256,57 @@ final class HTTPSConnection: @unchecked Sendable {
         }
     }
 
+    // MARK: Non-blocking reads (for many streams on one epoll thread)
+
+    /// The socket (for epoll), -1 when not connected.
+    var fileDescriptor: Int32 { fd }
+
+    /// Plaintext already received and not consumed (e.g. the first events that arrived with
+    /// a watch's response head); the inbox is emptied.
+    func takeBuffered() -> [UInt8] {
+        let rest = Array(inbox[inboxStart...])
+        inbox.removeAll(keepingCapacity: true)
+        inboxStart = 0
+        return rest
+    }
+
+    enum ReadAvailable { case wouldBlock, closed(String) }
+
+    /// Reads whatever the socket holds without waiting (the socket is non-blocking), hands
+    /// each decrypted piece to `body` with the time its ciphertext was read, until the
+    /// socket would block (or the connection ended).
+    func readAvailable(_ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) -> ReadAvailable {
+        guard let session else { return .closed("not connected") }
+        while true {
+            let n = cipher.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return .wouldBlock }
+                return .closed("reading from \(host):\(port): \(errorText())")
+            }
+            if n == 0 { return .closed("\(host):\(port) closed the connection") }
+            let arrived = monotonicNanoseconds()
+            do {
+                try cipher.withUnsafeBufferPointer { raw throws(TLSError) in
+                    try session.receive(UnsafeBufferPointer(rebasing: raw[0..<n]))
+                }
+                while true {
+                    var count = 0
+                    let result = try plain.withUnsafeMutableBytes { raw throws(TLSError) in try session.read(into: raw) }
+                    switch result {
+                    case .bytes(let got): count = got
+                    case .needsInput: break
+                    case .closed: return .closed("\(host):\(port) ended the TLS session")
+                    }
+                    if count == 0 { break }
+                    plain.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count]), arrived) }
+                }
+            } catch {
+                return .closed("TLS with \(host):\(port): \(error)")
+            }
+        }
+    }
+
     /// Drops consumed bytes once they are the larger part of the inbox (amortized O(1)).
     private func compactInbox() {
         if inboxStart > 0 && inboxStart * 2 >= inbox.count {

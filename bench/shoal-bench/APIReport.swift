@@ -15,6 +15,8 @@ struct APIRun: Codable {
     var watches: WatchPhaseResult?
     /// Elections and loop stalls per phase ("creates", "list-full", ..., "watches").
     var health: [String: PhaseHealth]
+    /// CPU used by other processes (fraction of one processor) over 2 s before each phase.
+    var otherLoadBefore: [String: Double]
     var rows: [APIRow]
     /// Each member's /metrics after each phase ("after creates" → text), for profiling.
     var memberMetrics: [String: [String]]

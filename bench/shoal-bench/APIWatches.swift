@@ -49,6 +49,7 @@ struct WatcherSummary: Codable {
 
 struct WatchPhaseResult: Codable {
     var watchers: Int
+    var readerThreads: Int
     var writers: Int
     var targetWritesPerSecond: Double
     var achievedWritesPerSecond: Double
@@ -105,6 +106,8 @@ struct WatchPhase {
     let requestTimeoutNs: UInt64
     /// Seconds watchers wait for the last events after the writes end.
     let drainSeconds: Double
+    /// Threads reading the watch streams (each polls its share of them).
+    let readerThreads: Int
 
     func run() throws -> WatchPhaseResult {
         // The resourceVersion to watch from: a list's (as an informer does).
@@ -116,28 +119,44 @@ struct WatchPhase {
             throw BenchFailure("watch phase: cannot list \(namespace)/pods for a resourceVersion")
         }
 
-        // Watchers: connected, streaming (200 head read) before any write.
+        // Watchers: connected and streaming (200 head read) before any write, then read by a
+        // few poll threads (APIWatchReaders.swift).
         let logs = (0..<watchers).map { _ in WatcherLog() }
         let watcherMember = (0..<watchers).map { $0 % cluster.members.count }
         let connections = watcherMember.map { cluster.connection(to: $0) }
         let stop = StopSignal()
-        let streaming = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
         let head = "GET /api/v1/namespaces/\(namespace)/pods?watch=true&resourceVersion=\(startRV)&allowWatchBookmarks=true HTTP/1.1\r\n"
             + cluster.authorization + "Accept: application/json\r\nUser-Agent: shoal-bench-api-watch\r\n"
+        var streams: [WatchStreamState] = []
         for w in 0..<watchers {
+            let connection = connections[w]
+            if let failed = connection.send(head: head, body: [], deadline: monotonicNanoseconds() + 10_000_000_000) {
+                throw BenchFailure("watch phase: watch \(w) on h\(watcherMember[w] + 1) could not be sent: \(failed)")
+            }
+            switch connection.readHead(deadline: monotonicNanoseconds() + 10_000_000_000) {
+            case .failure(let failure):
+                throw BenchFailure("watch phase: watch \(w) on h\(watcherMember[w] + 1): \(failure)")
+            case .success(let response):
+                logs[w].streamStatus = response.status
+                guard response.status == 200, response.chunked else {
+                    throw BenchFailure("watch phase: watch \(w) on h\(watcherMember[w] + 1) answered \(response.status)")
+                }
+            }
+            let stream = WatchStreamState(connection: connection, log: logs[w])
+            let early = connection.takeBuffered()
+            early.withUnsafeBufferPointer { stream.consume($0, arrived: connection.lastReadNs) }
+            streams.append(stream)
+        }
+        let finished = DispatchSemaphore(value: 0)
+        let threads = min(readerThreads, watchers)
+        for t in 0..<threads {
+            let mine = streams.enumerated().filter { $0.offset % threads == t }.map(\.element)
             let thread = Thread {
-                Self.watch(connections[w], head: head, log: logs[w], stop: stop, streaming: streaming)
+                WatchReaderThread.run(mine, stop: stop)
                 finished.signal()
             }
             thread.stackSize = 1 << 20
             thread.start()
-        }
-        for _ in 0..<watchers { streaming.wait() }
-        if let failed = logs.first(where: { $0.streamStatus != 200 }) {
-            stop.stop(afterResourceVersion: 0)
-            for _ in 0..<watchers { finished.wait() }
-            throw BenchFailure("watch phase: a watch did not start: \(failed.streamStatus) \(failed.error ?? "")")
         }
 
         // Writers: one shared schedule, write j due at start + j / rate.
@@ -206,7 +225,7 @@ struct WatchPhase {
         let lastRV = succeeded.map(\.resourceVersion).max() ?? startRV
         // Let the watchers catch up to the last write, then stop them.
         stop.stop(afterResourceVersion: lastRV, deadline: monotonicNanoseconds() + UInt64(drainSeconds * 1e9))
-        for _ in 0..<watchers { finished.wait() }
+        for _ in 0..<threads { finished.wait() }
         let cpu = meter.finish()
         for connection in connections { connection.disconnect() }
 
@@ -214,73 +233,12 @@ struct WatchPhase {
                        writeEnd: writeEnd, failures: failures, lateSends: late.all.reduce(0, +), cpu: cpu)
     }
 
-    // MARK: One watcher
-
-    /// Reads one watch stream until `stop` says the last expected event was seen (or its deadline passed).
-    private static func watch(_ connection: HTTPSConnection, head: String, log: WatcherLog, stop: StopSignal,
-                              streaming: DispatchSemaphore) {
-        var signalled = false
-        defer { if !signalled { streaming.signal() } }
-        if let failed = connection.send(head: head, body: [], deadline: monotonicNanoseconds() + 10_000_000_000) {
-            log.error = "\(failed)"
-            return
-        }
-        switch connection.readHead(deadline: monotonicNanoseconds() + 10_000_000_000) {
-        case .failure(let failure):
-            log.error = failure.description
-            return
-        case .success(let head):
-            log.streamStatus = head.status
-            guard head.status == 200, head.chunked else {
-                log.error = "status \(head.status), chunked: \(head.chunked)"
-                return
-            }
-        }
-        signalled = true
-        streaming.signal()
-        log.resourceVersions.reserveCapacity(1 << 15)
-        log.types.reserveCapacity(1 << 15)
-        log.arrivalNs.reserveCapacity(1 << 15)
-        var partial: [UInt8] = []
-        var newest: UInt64 = 0
-        while !stop.shouldStop(seen: newest) {
-            switch connection.nextChunk(deadline: monotonicNanoseconds() + 100_000_000) {
-            case .failure(let failure):
-                if connection.lastFailureWasTimeout { continue }
-                log.error = failure.description
-                return
-            case .success(nil):
-                log.error = "the server ended the watch"
-                return
-            case .success(let range?):
-                let arrived = connection.lastReadNs
-                log.bytes += range.count
-                connection.withInbox(range) { bytes in
-                    var start = 0
-                    while start < bytes.count {
-                        guard let p = memchr(bytes.baseAddress! + start, 10, bytes.count - start) else {
-                            partial.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-                            break
-                        }
-                        let end = bytes.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
-                        if partial.isEmpty {
-                            record(UnsafeBufferPointer(rebasing: bytes[start..<end]), arrived, log, &newest)
-                        } else {
-                            partial.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                            partial.withUnsafeBufferPointer { record($0, arrived, log, &newest) }
-                            partial.removeAll(keepingCapacity: true)
-                        }
-                        start = end + 1
-                    }
-                }
-            }
-        }
-    }
+    // MARK: One event
 
     private static let typePrefix = Array(#"{"type":""#.utf8)
 
     /// One event line: `{"type":"ADDED","object":{...}}`.
-    private static func record(_ line: UnsafeBufferPointer<UInt8>, _ arrived: UInt64, _ log: WatcherLog, _ newest: inout UInt64) {
+    static func record(_ line: UnsafeBufferPointer<UInt8>, _ arrived: UInt64, _ log: WatcherLog, _ newest: inout UInt64) {
         guard line.count > typePrefix.count else { return }
         let typeStart = typePrefix.count
         let type: UInt8
@@ -374,7 +332,7 @@ struct WatchPhase {
         let unanswered = writes.filter { $0.status == 0 }.count
         if unanswered > 0 && writeFailures["no answer"] == nil { writeFailures["no answer"] = unanswered }
         return WatchPhaseResult(
-            watchers: logs.count, writers: writers, targetWritesPerSecond: writesPerSecond,
+            watchers: logs.count, readerThreads: readerThreads, writers: writers, targetWritesPerSecond: writesPerSecond,
             achievedWritesPerSecond: Double(writes.filter { $0.resourceVersion > 0 }.count) / writeSeconds,
             writeSeconds: writeSeconds, writesAttempted: writes.count, writesSucceeded: expected,
             writeFailures: writeFailures, writeFailureExamples: failures.exampleSnapshot, lateSends: lateSends,
