@@ -10,10 +10,13 @@ extension Store {
     mutating func execute(_ command: StoreCommand, index: UInt64, journal: inout Journal) -> StoreResult {
         switch command {
         case .create(let object, let uid, let creationTimestamp):
+            if let typed = typedEquivalent(command) { return executeTyped(typed, index: index, journal: &journal) }
             return create(object, uid: uid, creationTimestamp: creationTimestamp, index: index, journal: &journal)
         case .update(let object, let version, let uid):
+            if let typed = typedEquivalent(command) { return executeTyped(typed, index: index, journal: &journal) }
             return update(object, expectedResourceVersion: version, expectedUID: uid, index: index, journal: &journal)
         case .delete(let key, let version, let uid):
+            if let typed = typedEquivalent(command) { return executeTyped(typed, index: index, journal: &journal) }
             return delete(key, expectedResourceVersion: version, expectedUID: uid, index: index, journal: &journal)
         case .setClusterVersion(let version, let now):
             return setClusterVersion(version, now: now, index: index, journal: &journal)
@@ -39,6 +42,37 @@ extension Store {
             journal.undo += batchJournal.undo
             journal.events += batchJournal.events
             return .batch(results)
+        }
+    }
+
+    /// An untyped write of a kind that is typed at this cluster version, as the typed write it
+    /// stands for. Such a write was built by a member that still saw cluster version 1 when the
+    /// cluster moved on (the move is one entry; writes in flight around it land after it):
+    /// admitting it by the typed rules serves the client instead of refusing it. Untyped writes
+    /// carry no time for a deletion, so the epoch stands in (only objects with finalizers keep
+    /// a deletionTimestamp, and only ConfigMaps were untyped).
+    private func typedEquivalent(_ command: StoreCommand) -> TypedWrite? {
+        guard clusterVersion >= 2 else { return nil }
+        let epoch = "1970-01-01T00:00:00Z"
+        switch command {
+        case .create(let object, let uid, let creationTimestamp):
+            guard let kind = object["kind"]?.stringValue.flatMap(Kind.named), kind.model != nil else { return nil }
+            return TypedWrite(verb: .create, kind: kind.name, apiVersion: object["apiVersion"]?.stringValue ?? kind.apiVersion,
+                              namespace: object["metadata"]?["namespace"]?.stringValue ?? "",
+                              name: object["metadata"]?["name"]?.stringValue ?? "", body: object, fieldValidation: .ignore,
+                              uid: uid, now: creationTimestamp)
+        case .update(let object, let version, let uid):
+            guard let kind = object["kind"]?.stringValue.flatMap(Kind.named), kind.model != nil else { return nil }
+            return TypedWrite(verb: .update, kind: kind.name, apiVersion: object["apiVersion"]?.stringValue ?? kind.apiVersion,
+                              namespace: object["metadata"]?["namespace"]?.stringValue ?? "",
+                              name: object["metadata"]?["name"]?.stringValue ?? "", body: object, fieldValidation: .ignore,
+                              expectedResourceVersion: version, expectedUID: uid, now: epoch)
+        case .delete(let key, let version, let uid):
+            guard key.kind.model != nil else { return nil }
+            return TypedWrite(verb: .delete, kind: key.kind.name, apiVersion: key.kind.apiVersion, namespace: key.namespace,
+                              name: key.name, expectedResourceVersion: version, expectedUID: uid, now: epoch)
+        default:
+            return nil
         }
     }
 

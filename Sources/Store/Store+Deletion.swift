@@ -14,6 +14,8 @@ import JSON
 extension Store {
     /// The finalizer that holds an object deleted with Foreground propagation.
     public static let foregroundFinalizer = "foregroundDeletion"
+    /// Namespaces the cluster needs and no one may delete (as in Kubernetes).
+    public static let undeletableNamespaces: Set<String> = ["default", "kube-public", "kube-system"]
     /// Deepest chain of owners a cascade follows (ownership chains are Deployment, ReplicaSet,
     /// Pod: this bound only stops a malformed graph).
     static let cascadeDepthMax = 32
@@ -23,6 +25,9 @@ extension Store {
         guard let current = get(key) else { return .notFound(key) }
         if let conflict = Self.preconditionFailure(current, c.write.expectedResourceVersion, c.write.expectedUID) {
             return conflict
+        }
+        if c.kind == .namespace && Self.undeletableNamespaces.contains(key.name) {
+            return .rejected(.forbidden(.namespace, name: key.name, "this namespace may not be deleted"))
         }
         if let grace = c.write.gracePeriodSeconds, grace < 0 {
             return .rejected(.invalid(c.kind, name: key.name, [.invalid("gracePeriodSeconds", grace, "must be greater than or equal to 0")]))

@@ -99,9 +99,16 @@ final class KubectlTests: XCTestCase {
     /// A running three-member cluster at cluster version 2, and kubectl for it.
     func startCluster() throws -> (TestCluster, Kubectl) {
         guard let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first(where: FileManager.default.isExecutableFile) else {
-            throw XCTSkip("kubectl is not installed (Debian's kubernetes-client package provides it)")
+            throw XCTSkip("kubectl is not installed (scripts/setup installs Debian's kubernetes-client where it can)")
         }
         let cluster = try TestCluster(hostCount: 3)
+        let version = try cluster.run([kubectl, "version", "--client", "-o", "json"])
+        let minor = (try? JSONValue.parse(Array(version.output.utf8)))?[path: ["clientVersion", "minor"]]?.stringValue
+            .flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        guard minor >= 27 else {
+            cluster.shutDown()
+            throw XCTSkip("kubectl 1.\(minor) is too old for these tests (they use 1.27+ features such as --subresource); kubectl 1.32 is the reference")
+        }
         for name in cluster.names { try cluster.start(name) }
         _ = try cluster.waitForLeader()
         try cluster.waitFor("cluster version 2 on every member", timeout: 15) {
