@@ -44,8 +44,8 @@ struct APIBenchmark: ParsableCommand {
     @Option(help: "Writers of phase 3 (they share one send schedule).")
     var watchWriters = 32
 
-    @Option(help: "Writes per second during phase 3.")
-    var watchRate = 1_000.0
+    @Option(help: "Writes per second during phase 3; several, comma-separated, run phase 3 once per rate (e.g. 250,500,1000).")
+    var watchRate = "1000"
 
     @Option(help: "Seconds of writes during phase 3.")
     var watchSeconds = 20.0
@@ -85,7 +85,7 @@ struct APIBenchmark: ParsableCommand {
 
     func validate() throws {
         guard hosts >= 1, objects >= 1, clients >= 1, warmup >= 0, listRepeats >= 1, watchers >= 1, watchWriters >= 1,
-              watchThreads >= 1, watchRate > 0, watchSeconds > 0, requestTimeoutMs >= 100 else {
+              watchThreads >= 1, (try? rateList()) != nil, watchSeconds > 0, requestTimeoutMs >= 100 else {
             throw ValidationError("counts, rates and durations must be positive")
         }
         guard (0...1).contains(watchUpdateFraction) else { throw ValidationError("--watch-update-fraction must be in 0...1") }
@@ -100,6 +100,14 @@ struct APIBenchmark: ParsableCommand {
         return list
     }
 
+    private func rateList() throws -> [Double] {
+        let rates = watchRate.split(separator: ",").compactMap { Double($0) }
+        guard !rates.isEmpty, rates.count == watchRate.split(separator: ",").count, rates.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--watch-rate: positive numbers, comma-separated")
+        }
+        return rates
+    }
+
     private func formList() throws -> [ListForm] {
         try listForms.split(separator: ",").map {
             guard let form = ListForm(rawValue: String($0)) else { throw ValidationError("unknown list form '\($0)'") }
@@ -111,8 +119,8 @@ struct APIBenchmark: ParsableCommand {
         guard getuid() == 0 else { throw BenchFailure("api needs root: scripts/cluster's network namespaces") }
         let began = monotonicNanoseconds()
         let machine = Machine.current()
-        print("machine: \(machine.summary)")
-        if machine.buildConfiguration == "debug" { print("warning: debug build; use `swift build -c release`") }
+        say("machine: \(machine.summary)")
+        if machine.buildConfiguration == "debug" { say("warning: debug build; use `swift build -c release`") }
         let repository = FileManager.default.currentDirectoryPath
         guard FileManager.default.isExecutableFile(atPath: "\(repository)/scripts/cluster") else {
             throw BenchFailure("run from the repository root (scripts/cluster not found in \(repository))")
@@ -125,7 +133,7 @@ struct APIBenchmark: ParsableCommand {
         defer { Cleanup.shared.runAll() }
         var record = APIRun(timestamp: timestampNow(), machine: machine, commit: commit(repository),
                             command: CommandLine.arguments.joined(separator: " "), parameters: parameters(binary: shoalBinary),
-                            warmup: nil, creates: nil, lists: [], watches: nil, health: [:], otherLoadBefore: [:], rows: [], memberMetrics: [:],
+                            warmup: nil, creates: nil, lists: [], watches: [], health: [:], otherLoadBefore: [:], rows: [], memberMetrics: [:],
                             memberResidentMiB: [:], seconds: 0, error: nil)
         let cluster = APICluster(repository: repository, base: base, net: net, hostCount: hosts, binary: shoalBinary,
                                  agentFlags: agentFlags)
@@ -146,7 +154,7 @@ struct APIBenchmark: ParsableCommand {
             let result = try body()
             let health = PhaseHealth(before: before, after: cluster.health())
             record.health[label] = health
-            print("  \(label): \(health.summary)")
+            say("  \(label): \(health.summary)")
             return result
         }
         func save() {
@@ -155,9 +163,9 @@ struct APIBenchmark: ParsableCommand {
             try? writeJSON(record, to: json)
         }
         do {
-            print("starting \(hosts) shoal hosts (scripts/cluster --base \(base) --net \(net), \(shoalBinary))")
+            say("starting \(hosts) shoal hosts (scripts/cluster --base \(base) --net \(net), \(shoalBinary))")
             try cluster.start()
-            print("members: " + cluster.members.map { "\($0.name) \($0.address):\(cluster.apiPort)" }.joined(separator: ", ")
+            say("members: " + cluster.members.map { "\($0.name) \($0.address):\(cluster.apiPort)" }.joined(separator: ", ")
                   + "; HTTPS verified against the cluster CA")
             try ensureNamespaces(cluster, ["default", "bench-warmup"], timeoutNs: timeoutNs)
             snapshot("start")
@@ -166,19 +174,19 @@ struct APIBenchmark: ParsableCommand {
                 let pool = APIClients(cluster: cluster, count: clients)
                 try pool.openAll()
                 if warmup > 0 {
-                    print("warm-up: \(warmup) pods in bench-warmup")
+                    say("warm-up: \(warmup) pods in bench-warmup")
                     let result = CreatePhase(cluster: cluster, clients: pool, namespace: "bench-warmup", prefix: "warm",
                                              objects: warmup, requestTimeoutNs: timeoutNs).run()
                     record.warmup = result
-                    print("  \(grouped(result.objectsPerSecond))/s, p99 \(ms(result.latency.p99Ms)) ms, failures \(result.failures)")
+                    say("  \(grouped(result.objectsPerSecond))/s, p99 \(ms(result.latency.p99Ms)) ms, failures \(result.failures)")
                 }
-                print("phase 1: creating \(grouped(Double(objects))) pods in default with \(clients) clients")
+                say("phase 1: creating \(grouped(Double(objects))) pods in default with \(clients) clients")
                 let result = try phase("creates") {
                     CreatePhase(cluster: cluster, clients: pool, namespace: "default", prefix: "bench", objects: objects,
                                 requestTimeoutNs: timeoutNs).run()
                 }
                 record.creates = result
-                print("  \(grouped(result.objectsPerSecond)) pods/s over \(String(format: "%.2f", result.seconds)) s, "
+                say("  \(grouped(result.objectsPerSecond)) pods/s over \(String(format: "%.2f", result.seconds)) s, "
                       + "p50 \(ms(result.latency.p50Ms)) ms, p99 \(ms(result.latency.p99Ms)) ms, max \(ms(result.latency.maxMs)) ms; "
                       + "failures \(result.failures), retries \(result.retries); cpu \(result.cpu.summary)")
                 for connection in pool.connections { connection.disconnect() }
@@ -187,13 +195,13 @@ struct APIBenchmark: ParsableCommand {
             }
             if selected.contains("lists") {
                 for form in try formList() {
-                    print("phase 2: \(form.label), \(listRepeats) times from each member")
+                    say("phase 2: \(form.label), \(listRepeats) times from each member")
                     let result = try phase("list-\(form.rawValue)") {
                         ListPhase(cluster: cluster, namespace: "default", expectedItems: objects,
                                   repeatsPerMember: listRepeats, requestTimeoutNs: timeoutNs).run(form)
                     }
                     record.lists.append(result)
-                    print("  p50 \(ms(result.latency.p50Ms)) ms, p99 \(ms(result.latency.p99Ms)) ms, \(byteText(result.bytesMean)); "
+                    say("  p50 \(ms(result.latency.p50Ms)) ms, p99 \(ms(result.latency.p99Ms)) ms, \(byteText(result.bytesMean)); "
                           + "items \(result.itemsChecked); failures \(result.failures.count)\(result.failures.first.map { ": " + $0 } ?? ""); "
                           + "cpu \(result.cpu.summary)")
                     save()
@@ -201,20 +209,25 @@ struct APIBenchmark: ParsableCommand {
                 snapshot("after lists")
             }
             if selected.contains("watches") {
-                print("phase 3: \(watchers) watchers, \(grouped(watchRate)) writes/s for \(watchSeconds) s "
-                      + "(\(Int(watchUpdateFraction * 100))% patches) by \(watchWriters) writers")
-                let result = try phase("watches") {
-                    try WatchPhase(
-                        cluster: cluster, namespace: "default", watchers: watchers, writers: watchWriters, writesPerSecond: watchRate,
-                        seconds: watchSeconds, updateFraction: watchUpdateFraction, existingPrefix: "bench",
-                        existingCount: selected.contains("creates") ? objects : 0, createPrefix: "watch",
-                        requestTimeoutNs: timeoutNs, drainSeconds: watchDrainSeconds, readerThreads: watchThreads).run()
+                let rates = try rateList()
+                for rate in rates {
+                    let label = rates.count == 1 ? "watches" : "watches-\(Int(rate))"
+                    say("phase 3: \(watchers) watchers, \(grouped(rate)) writes/s for \(watchSeconds) s "
+                          + "(\(Int(watchUpdateFraction * 100))% patches) by \(watchWriters) writers")
+                    let result = try phase(label) {
+                        try WatchPhase(
+                            cluster: cluster, namespace: "default", watchers: watchers, writers: watchWriters, writesPerSecond: rate,
+                            seconds: watchSeconds, updateFraction: watchUpdateFraction, existingPrefix: "bench",
+                            existingCount: selected.contains("creates") ? objects : 0, createPrefix: "watch\(Int(rate))",
+                            requestTimeoutNs: timeoutNs, drainSeconds: watchDrainSeconds, readerThreads: watchThreads).run()
+                    }
+                    record.watches.append(result)
+                    say("  \(grouped(result.achievedWritesPerSecond)) writes/s; delivery after the 201: p50 \(ms(result.deliveryFromResponse.p50Ms)) ms, "
+                          + "p99 \(ms(result.deliveryFromResponse.p99Ms)) ms; after the send: p99 \(ms(result.deliveryFromSend.p99Ms)) ms; "
+                          + "received \(result.deliveriesReceived)/\(result.deliveriesExpected); cpu \(result.cpu.summary)")
+                    snapshot("after \(label)")
+                    save()
                 }
-                record.watches = result
-                print("  \(grouped(result.achievedWritesPerSecond)) writes/s; delivery after the 201: p50 \(ms(result.deliveryFromResponse.p50Ms)) ms, "
-                      + "p99 \(ms(result.deliveryFromResponse.p99Ms)) ms; after the send: p99 \(ms(result.deliveryFromSend.p99Ms)) ms; "
-                      + "received \(result.deliveriesReceived)/\(result.deliveriesExpected); cpu \(result.cpu.summary)")
-                snapshot("after watches")
             }
         } catch {
             record.error = "\(error)"
@@ -222,11 +235,10 @@ struct APIBenchmark: ParsableCommand {
             throw error
         }
         save()
-        print("\nAPI (\(hosts) members, HTTPS, \(machine.processors) processors shared by the members and the load generator):")
-        print(APIReport.table(record.rows))
-        print("\nresults: \(json)")
-        print(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
-        fflush(nil)  // stdout, before the cluster's removal writes to stderr
+        say("\nAPI (\(hosts) members, HTTPS, \(machine.processors) processors shared by the members and the load generator):")
+        say(APIReport.table(record.rows))
+        say("\nresults: \(json)")
+        say(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
     }
 
     /// Waits (up to --wait-quiet-seconds) until processes other than the members and this
@@ -242,11 +254,11 @@ struct APIBenchmark: ParsableCommand {
             let other = meter.finish().others
             if other < 0.10 || monotonicNanoseconds() >= giveUp || waitQuietSeconds <= 0 {
                 if waited || other >= 0.10 {
-                    print("  other work on the machine: \(percent(other)) of a processor" + (other >= 0.10 ? " (not quiet; going on)" : ""))
+                    say("  other work on the machine: \(percent(other)) of a processor" + (other >= 0.10 ? " (not quiet; going on)" : ""))
                 }
                 return other
             }
-            if !waited { print("  waiting for other work on the machine to stop (\(percent(other)) of a processor)") }
+            if !waited { say("  waiting for other work on the machine to stop (\(percent(other)) of a processor)") }
             waited = true
         }
     }
@@ -299,8 +311,14 @@ struct APIBenchmark: ParsableCommand {
     private func parameters(binary: String) -> [String: String] {
         ["hosts": String(hosts), "phases": phases, "objects": String(objects), "clients": String(clients), "warmup": String(warmup),
          "listRepeats": String(listRepeats), "listForms": listForms, "watchers": String(watchers), "watchThreads": String(watchThreads),
-         "watchWriters": String(watchWriters), "watchRate": String(watchRate), "watchSeconds": String(watchSeconds),
+         "watchWriters": String(watchWriters), "watchRate": watchRate, "watchSeconds": String(watchSeconds),
          "watchUpdateFraction": String(watchUpdateFraction), "requestTimeoutMs": String(requestTimeoutMs),
          "binary": binary, "perfDir": perfDir ?? "", "waitQuietSeconds": String(waitQuietSeconds), "agentFlags": agentFlags.joined(separator: " "), "net": String(net), "base": base]
     }
+}
+
+/// Prints a line of progress at once (stdout is block-buffered when it is a file or a pipe).
+private func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }

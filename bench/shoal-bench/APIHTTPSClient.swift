@@ -304,6 +304,9 @@ final class HTTPSConnection: @unchecked Sendable {
             } catch {
                 return .closed("TLS with \(host):\(port): \(error)")
             }
+            // A short read drained the socket: poll (level-triggered) reports it again when
+            // more arrives, so another recv now would only return EAGAIN (half the calls).
+            if n < cipher.count { return .wouldBlock }
         }
     }
 

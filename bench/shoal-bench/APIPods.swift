@@ -40,9 +40,10 @@ enum APIPods {
         return Array(json.utf8)
     }
 
-    /// A JSON merge patch that changes one label (a MODIFIED event for watchers).
-    static func labelPatch(sequence: Int) -> [UInt8] {
-        Array(#"{"metadata":{"labels":{"bench-seq":"\#(sequence)"}}}"#.utf8)
+    /// A JSON merge patch that sets one label to `value` (a MODIFIED event for watchers, as
+    /// long as the value is new: a patch that changes nothing makes no event).
+    static func labelPatch(value: String) -> [UInt8] {
+        Array(#"{"metadata":{"labels":{"bench-seq":"\#(value)"}}}"#.utf8)
     }
 
     /// `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":...}}`.

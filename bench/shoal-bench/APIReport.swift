@@ -12,7 +12,8 @@ struct APIRun: Codable {
     var warmup: CreatePhaseResult?
     var creates: CreatePhaseResult?
     var lists: [ListFormResult]
-    var watches: WatchPhaseResult?
+    /// One per --watch-rate.
+    var watches: [WatchPhaseResult]
     /// Elections and loop stalls per phase ("creates", "list-full", ..., "watches").
     var health: [String: PhaseHealth]
     /// CPU used by other processes (fraction of one processor) over 2 s before each phase.
@@ -46,7 +47,7 @@ enum APIReport {
     static let kubeMutatingP99Ms = 1_000.0
     static let kubeNamespaceListP99Ms = 5_000.0
 
-    static func rows(creates: CreatePhaseResult?, lists: [ListFormResult], watches: WatchPhaseResult?,
+    static func rows(creates: CreatePhaseResult?, lists: [ListFormResult], watches: [WatchPhaseResult],
                      health: [String: PhaseHealth]) -> [APIRow] {
         func healthRow(_ phase: String, _ key: String) -> APIRow? {
             health[key].map { APIRow(phase: phase, metric: "elections; loop stalls ≥ 50 ms", value: $0.summary, goal: "0", met: $0.termsElapsed == 0) }
@@ -88,29 +89,32 @@ enum APIReport {
                 rows.append(row)
             }
         }
-        if let w = watches {
-            rows.append(APIRow(phase: "watch", metric: "writes/s (target \(grouped(w.targetWritesPerSecond)), \(w.writers) writers)",
+        for w in watches {
+            let phase = watches.count == 1 ? "watch" : "watch @\(grouped(w.targetWritesPerSecond))/s"
+            let healthKey = watches.count == 1 ? "watches" : "watches-\(Int(w.targetWritesPerSecond))"
+            rows.append(APIRow(phase: phase, metric: "writes/s (target \(grouped(w.targetWritesPerSecond)), \(w.writers) writers)",
                                value: grouped(w.achievedWritesPerSecond), goal: "", met: nil))
-            rows.append(APIRow(phase: "watch", metric: "write latency p99 ms", value: ms(w.writeLatency.p99Ms), goal: "", met: nil))
-            rows.append(APIRow(phase: "watch", metric: "delivery p50 ms (arrival − 201 received)", value: ms(w.deliveryFromResponse.p50Ms),
+            rows.append(APIRow(phase: phase, metric: "write latency p99 ms", value: ms(w.writeLatency.p99Ms), goal: "", met: nil))
+            rows.append(APIRow(phase: phase, metric: "delivery p50 ms (arrival − 201 received)", value: ms(w.deliveryFromResponse.p50Ms),
                                goal: "", met: nil))
-            rows.append(APIRow(phase: "watch", metric: "delivery p99 ms (arrival − 201 received)", value: ms(w.deliveryFromResponse.p99Ms),
+            rows.append(APIRow(phase: phase, metric: "delivery p99 ms (arrival − 201 received)", value: ms(w.deliveryFromResponse.p99Ms),
                                goal: "≤ \(Int(watchP99GoalMs))", met: w.deliveryFromResponse.p99Ms <= watchP99GoalMs))
-            rows.append(APIRow(phase: "watch", metric: "delivery p99 ms (arrival − request sent, upper bound)",
+            rows.append(APIRow(phase: phase, metric: "delivery p99 ms (arrival − request sent, upper bound)",
                                value: ms(w.deliveryFromSend.p99Ms), goal: "", met: nil))
-            rows.append(APIRow(phase: "watch", metric: "delivery max ms (arrival − 201 received)", value: ms(w.deliveryFromResponse.maxMs),
+            rows.append(APIRow(phase: phase, metric: "delivery max ms (arrival − 201 received)", value: ms(w.deliveryFromResponse.maxMs),
                                goal: "", met: nil))
             let exact = w.missing == 0 && w.duplicates == 0 && w.outOfOrder == 0 && w.wrongType == 0 && w.watchersWithErrors == 0
-            rows.append(APIRow(phase: "watch", metric: "events to \(w.watchers) watchers: received / expected",
+            rows.append(APIRow(phase: phase, metric: "events to \(w.watchers) watchers: received / expected",
                                value: "\(grouped(Double(w.deliveriesReceived))) / \(grouped(Double(w.deliveriesExpected)))"
                                    + (exact ? "" : " (missing \(w.missing), dup \(w.duplicates), order \(w.outOfOrder), type \(w.wrongType), errors \(w.watchersWithErrors))")
-                                   + (w.unexpected == 0 ? "" : " + \(grouped(Double(w.unexpected))) of \(w.unexpectedResourceVersions) writes answered 504/lost (\(w.writesIndeterminate))"),
+                                   + (w.unexpected == 0 ? "" : " + \(grouped(Double(w.unexpected))) of \(w.unexpectedResourceVersions) writes answered 504/lost (\(w.writesIndeterminate))")
+                                   + (w.writesUnchanged == 0 ? "" : "; \(w.writesUnchanged) writes changed nothing"),
                                goal: "each once, in order", met: exact))
             let failed = w.writeFailures.values.reduce(0, +)
-            rows.append(APIRow(phase: "watch", metric: "failed writes", value: failed == 0 ? "0" : describe(w.writeFailures),
+            rows.append(APIRow(phase: phase, metric: "failed writes", value: failed == 0 ? "0" : describe(w.writeFailures),
                                goal: "0", met: failed == 0))
-            rows.append(APIRow(phase: "watch", metric: "cpu", value: w.cpu.summary, goal: "", met: nil))
-            if let row = healthRow("watch", "watches") { rows.append(row) }
+            rows.append(APIRow(phase: phase, metric: "cpu", value: w.cpu.summary, goal: "", met: nil))
+            if let row = healthRow(phase, healthKey) { rows.append(row) }
         }
         return rows
     }

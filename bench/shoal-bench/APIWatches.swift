@@ -74,6 +74,8 @@ struct WatchPhaseResult: Codable {
     var unexpectedResourceVersions: Int
     /// Writes answered 504 or not at all (their events are the unexpected ones).
     var writesIndeterminate: Int
+    /// Writes answered with a resourceVersion older than the watch (they changed nothing).
+    var writesUnchanged: Int
     var wrongType: Int
     var watchersWithErrors: Int
     /// Arrival minus the writer's receipt of the answer (a lower bound on delivery after commit).
@@ -191,7 +193,7 @@ struct WatchPhase {
                     let target = APIPods.name(existingPrefix, (j / updateEvery) % max(1, existingCount))
                     head = "PATCH /api/v1/namespaces/\(namespace)/pods/\(target)?fieldManager=kubectl-label HTTP/1.1\r\n\(auth)"
                         + "Content-Type: application/merge-patch+json\r\nAccept: application/json\r\n"
-                    body = APIPods.labelPatch(sequence: j)
+                    body = APIPods.labelPatch(value: "\(createPrefix)-\(j)")
                 } else {
                     head = "POST /api/v1/namespaces/\(namespace)/pods?fieldManager=kubectl-create&fieldValidation=Strict HTTP/1.1\r\n\(auth)"
                         + "Content-Type: application/json\r\nAccept: application/json\r\n"
@@ -268,8 +270,11 @@ struct WatchPhase {
 
     private func analyze(writes: [WatchWrite], logs: [WatcherLog], watcherMember: [Int], startRV: UInt64, startNs: UInt64,
                          writeEnd: UInt64, failures: SharedTally, lateSends: Int, cpu: CPUShare) -> WatchPhaseResult {
+        // A write answered with a resourceVersion from before the watch changed nothing (a
+        // patch setting a label to its value): it makes no event. Counted, not expected.
         var writeIndex: [UInt64: Int] = [:]
-        for (i, write) in writes.enumerated() where write.resourceVersion > 0 { writeIndex[write.resourceVersion] = i }
+        for (i, write) in writes.enumerated() where write.resourceVersion > startRV { writeIndex[write.resourceVersion] = i }
+        let unchanged = writes.filter { $0.resourceVersion > 0 && $0.resourceVersion <= startRV }.count
         let expected = writeIndex.count
         var fromResponse: [Int64] = []
         var fromSend: [Int64] = []
@@ -341,7 +346,7 @@ struct WatchPhase {
             deliveriesExpected: expected * logs.count, deliveriesReceived: totals.received,
             missing: totals.missing, duplicates: totals.duplicates, outOfOrder: totals.outOfOrder,
             unexpected: totals.unexpected, unexpectedResourceVersions: unexpectedVersions.count,
-            writesIndeterminate: writes.filter { $0.status == 504 || $0.status == 0 }.count, wrongType: totals.wrongType, watchersWithErrors: totals.errors,
+            writesIndeterminate: writes.filter { $0.status == 504 || $0.status == 0 }.count, writesUnchanged: unchanged, wrongType: totals.wrongType, watchersWithErrors: totals.errors,
             deliveryFromResponse: LatencyStats(nanoseconds: fromResponse),
             deliveryFromSend: LatencyStats(nanoseconds: fromSend),
             deliveryFromResponseSameMember: LatencyStats(nanoseconds: sameMember),
