@@ -78,7 +78,8 @@ let package = Package(
             dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-bench",
-            dependencies: ["RaftCore", "RaftStorage", "Transport", "API", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "API", "Store", "JSON",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/shoal-bench"),
 
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),

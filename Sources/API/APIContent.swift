@@ -9,7 +9,7 @@ import Store
 /// and read whichever the answer's Content-Type says, so answers are always JSON. Request
 /// bodies in protobuf — what kubectl's typed clients send for `kubectl create configmap` and
 /// friends, with no fallback to JSON — are decoded (`KubeProtobuf`) into the JSON they stand for.
-enum ResponseForm: Equatable {
+enum ResponseForm: Equatable, Sendable {
     /// The objects (or list) themselves.
     case objects
     /// A `meta.k8s.io` Table (`kubectl get`): columns and rows, each row carrying the object
@@ -18,7 +18,7 @@ enum ResponseForm: Equatable {
     /// Metadata only (`PartialObjectMetadata`, as garbage collectors and metadata informers ask).
     case partialMetadata(version: String)
 
-    enum IncludeObject: String {
+    enum IncludeObject: String, Sendable {
         case none = "None"
         case metadata = "Metadata"
         case object = "Object"

@@ -167,7 +167,7 @@ enum APIRoute: Equatable {
 
 /// A kind's collection (in one namespace, or across all of them), one object of it, or one
 /// object's subresource, at one served version.
-struct ResourcePath: Equatable {
+struct ResourcePath: Equatable, Sendable {
     let kind: Kind
     /// The version the path names (nil for untyped kinds, served only at their own version).
     let version: ServedVersion?

@@ -116,9 +116,14 @@ extension APIServer {
     }
 
     /// Objects in the resource's version, as the form asks: one object, a list, a Table or
-    /// metadata only.
+    /// metadata only. Pure (it may run off the loop: `APIServer+List.swift`).
     func render(_ objects: [StoredObject], _ resource: ResourcePath, _ form: ResponseForm, single: Bool,
                 list: ListMetadata?) -> HTTPResponse {
+        Self.render(objects, resource, form, single: single, list: list)
+    }
+
+    static func render(_ objects: [StoredObject], _ resource: ResourcePath, _ form: ResponseForm, single: Bool,
+                       list: ListMetadata?) -> HTTPResponse {
         switch form {
         case .table(let version, let include):
             var response = APIResponses.json(200, APITable.table(objects, resource: resource, tableVersion: version, include: include, list: list))
@@ -134,20 +139,30 @@ extension APIServer {
             body["items"] = .array(items)
             return APIResponses.json(200, .object(body))
         case .objects:
-            if single { return APIResponses.json(200, present(objects[0], resource)) }
+            if single { return APIResponses.jsonBytes(200, text(objects[0], resource)) }
             return APIResponses.jsonBytes(200, listBody(objects, resource, list ?? ListMetadata(resourceVersion: 0)))
         }
     }
 
     /// A stored object as the resource's version shows it.
-    func present(_ object: StoredObject, _ resource: ResourcePath) -> JSONValue {
+    func present(_ object: StoredObject, _ resource: ResourcePath) -> JSONValue { Self.present(object, resource) }
+
+    static func present(_ object: StoredObject, _ resource: ResourcePath) -> JSONValue {
         guard let version = resource.version else { return object.json }
         return version.present(object.json)
     }
 
+    /// A stored object as the resource's version shows it, as JSON text: the object's shared
+    /// text when the version is the one it is stored in.
+    static func text(_ object: StoredObject, _ resource: ResourcePath) -> [UInt8] {
+        if resource.version == nil || resource.version?.apiVersion == resource.kind.apiVersion { return object.jsonText }
+        return present(object, resource).serialized()
+    }
+
     /// {"kind":"<Kind>List","apiVersion":...,"metadata":{...},"items":[...]}, built item by
-    /// item rather than as one JSONValue (lists are the largest answers).
-    func listBody(_ items: [StoredObject], _ resource: ResourcePath, _ list: ListMetadata) -> [UInt8] {
+    /// item from each object's shared text rather than printed as one JSONValue (lists are
+    /// the largest answers).
+    static func listBody(_ items: [StoredObject], _ resource: ResourcePath, _ list: ListMetadata) -> [UInt8] {
         var body: [UInt8] = []
         var head = JSONObject()
         head["kind"] = .string(resource.kind.name + "List")
@@ -156,11 +171,18 @@ extension APIServer {
         head["items"] = .array([])
         JSONValue.object(head).serialize(into: &body)
         body.removeLast(2)  // "]}"
-        body.reserveCapacity(body.count + items.count * 1024)
-        let sameVersion = resource.version == nil || resource.version?.apiVersion == resource.kind.apiVersion
-        for (i, item) in items.enumerated() {
+        var texts: [[UInt8]] = []
+        texts.reserveCapacity(items.count)
+        var total = body.count + 2
+        for item in items {
+            let itemText = text(item, resource)
+            total += itemText.count + 1
+            texts.append(itemText)
+        }
+        body.reserveCapacity(total)
+        for (i, itemText) in texts.enumerated() {
             if i > 0 { body.append(UInt8(ascii: ",")) }
-            (sameVersion ? item.json : present(item, resource)).serialize(into: &body)
+            body += itemText
         }
         body += Array("]}".utf8)
         return body
@@ -245,7 +267,7 @@ extension APIServer {
 }
 
 /// A list's `metadata`: its resourceVersion and, when paginated, where to continue.
-struct ListMetadata {
+struct ListMetadata: Sendable {
     var resourceVersion: UInt64
     var continueToken: String?
     var remainingItemCount: Int?

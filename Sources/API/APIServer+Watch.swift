@@ -222,8 +222,8 @@ final class WatchStream {
             bytes += Array("{\"type\":\"\(event.type.rawValue)\",\"object\":".utf8)
             switch form {
             case .objects:
-                let sameVersion = resource.version == nil || resource.version?.apiVersion == resource.kind.apiVersion
-                (sameVersion ? event.object.json : resource.version!.present(event.object.json)).serialize(into: &bytes)
+                // The object's shared text: every watch sends the same bytes, printed once.
+                bytes += APIServer.text(event.object, resource)
             case .table(let version, let include):
                 APITable.table([event.object], resource: resource, tableVersion: version, include: include,
                                list: ListMetadata(resourceVersion: event.resourceVersion), withColumns: !sentColumns)

@@ -45,6 +45,9 @@ public protocol ClusterService: AnyObject {
     /// Completes once a linearizable read may be served from `store` (ReadIndex confirmed
     /// and applied); `.stale` reads skip this.
     func awaitLinearizableRead(completion: @escaping (Result<Void, ServiceError>) -> Void)
+    /// Runs `work` on a helper thread and `then` with its result back on the loop thread: for
+    /// answers too large to build on the loop without stalling Raft (big lists).
+    func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T, then: @escaping (T) -> Void)
     /// Calls `deliver` with the events of every entry applied from now on, in order, until
     /// it returns false or the subscription is cancelled. Backlog (events since a version)
     /// comes from `store.events(since:_:)`.
@@ -116,6 +119,11 @@ public final class WatchSubscription {
 extension ClusterService {
     /// By default only the leader takes writes; followers' requests are forwarded over HTTP.
     public var canTakeWrites: Bool { isLeader }
+
+    /// By default the work runs at once, on the loop (test doubles).
+    public func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T, then: @escaping (T) -> Void) {
+        then(work())
+    }
 
     /// By default a service has no certificate authority to share.
     public func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError> {

@@ -101,11 +101,22 @@ public struct JSONObject: Equatable, Hashable, Sendable, Sequence {
     }
 
     /// Appends `key` with `value`, or returns false (changing nothing) when `key` is there.
-    internal mutating func appendUnique(_ key: String, _ value: JSONValue) -> Bool {
+    @discardableResult
+    public mutating func appendUnique(_ key: String, _ value: JSONValue) -> Bool {
         guard position(of: key) == nil else { return false }
         append(key, value)
         return true
     }
+
+    /// Appends `key`, which the caller knows is not there yet (a struct's distinct field
+    /// names): no search for it (checked in debug builds).
+    public mutating func appendNew(_ key: String, _ value: JSONValue) {
+        assert(position(of: key) == nil, "appendNew: \(key) is already in the object")
+        append(key, value)
+    }
+
+    /// An empty object with room for `capacity` members.
+    public init(capacity: Int) { members.reserveCapacity(capacity) }
 
     /// Appends a member whose key is known to be absent.
     private mutating func append(_ key: String, _ value: JSONValue) {

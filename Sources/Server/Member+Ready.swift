@@ -100,7 +100,10 @@ extension Member {
             // 5: the leader's appends leave at once, in parallel with its own write.
             send(ready.messagesNow)
             // 4: committed entries are applied now; they are durable on a quorum already.
+            // Their watch events go out together: one write per watch per batch, not one per
+            // entry (a watch's cost is mostly its writes).
             for entry in ready.committedEntries { apply(entry) }
+            flushWatchEvents()
             // 7: reads whose leadership round completed.
             for state in ready.readStates { readConfirmed(state) }
             observeRoleChanges()
@@ -149,7 +152,7 @@ extension Member {
         case .command(let bytes):
             let applied = store.apply(index: entry.index, bytes)
             result = applied.result
-            if !applied.events.isEmpty { notifySubscribers(applied.events) }
+            pendingWatchEvents += applied.events
             if let version = store.unsupportedClusterVersion, exitCode == nil {
                 Log.error("the cluster moved to version \(version); this member runs versions up to \(store.clusterVersionMax): upgrade shoal on this host (or lift --cluster-version-max) and start it again")
                 shutDown(exitCode: 78)
@@ -177,6 +180,14 @@ extension Member {
             }
         }
         releaseReads()
+    }
+
+    /// Hands the events of the entries applied since the last flush to the watches.
+    func flushWatchEvents() {
+        guard !pendingWatchEvents.isEmpty else { return }
+        let events = pendingWatchEvents
+        pendingWatchEvents = []
+        notifySubscribers(events)
     }
 
     func notifySubscribers(_ events: [WatchEvent]) {

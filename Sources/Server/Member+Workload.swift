@@ -230,3 +230,9 @@ extension Member {
         }
     }
 }
+
+extension Member {
+    public func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T, then: @escaping (T) -> Void) {
+        inBackground(on: loop, work, then: then)
+    }
+}

@@ -45,6 +45,8 @@ public final class Member: @unchecked Sendable {
     /// Linearizable reads waiting for the store to apply up to their index.
     var readsAwaitingApply: [(index: Raft.Index, completion: (Result<Void, ServiceError>) -> Void)] = []
     var subscribers: [Int: ([WatchEvent]) -> Bool] = [:]
+    /// Events of entries applied in the current batch, not yet handed to the watches.
+    var pendingWatchEvents: [WatchEvent] = []
     var nextSubscriberID = 1
     var snapshotInProgress = false
     /// Addresses of the other members (from founders, membership entries, Member objects).

@@ -96,14 +96,5 @@ enum KindValidation {
     private static func nonNull(_ value: JSONValue?) -> JSONValue? { value?.isNull == true ? nil : value }
 
     /// Standard base64 with padding (what Kubernetes accepts for `[]byte` fields).
-    private static func isBase64(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count % 4 == 0 else { return false }
-        let padding = bytes.reversed().prefix { $0 == UInt8(ascii: "=") }.count
-        guard padding <= 2 else { return false }
-        return bytes.dropLast(padding).allSatisfy { b in
-            (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
-                || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "+") || b == UInt8(ascii: "/")
-        }
-    }
+    private static func isBase64(_ text: String) -> Bool { Base64Bytes.isBase64(text) }
 }

@@ -16,7 +16,7 @@ public enum Names {
     /// A DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter
     /// or digit, at most 63 bytes. Namespaces are labels.
     public static func dnsLabelError(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8
         if bytes.isEmpty { return "must not be empty" }
         if bytes.count > dnsLabelLengthMax { return "must be no more than \(dnsLabelLengthMax) characters" }
         if !isDNSLabel(bytes[...]) {
@@ -28,10 +28,14 @@ public enum Names {
 
     /// A DNS-1123 subdomain: dot-separated labels, at most 253 bytes. Most object names.
     public static func dnsSubdomainError(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
+        dnsSubdomainError(text.utf8[...])
+    }
+
+    /// `dnsSubdomainError` of a part of a string (no copy of it).
+    static func dnsSubdomainError(_ bytes: Substring.UTF8View) -> String? {
         if bytes.isEmpty { return "must not be empty" }
         if bytes.count > dnsSubdomainLengthMax { return "must be no more than \(dnsSubdomainLengthMax) characters" }
-        if !bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isDNSLabel) {
+        if !isSubdomain(bytes) {
             return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
                 + "and must start and end with an alphanumeric character (e.g. 'example.com')"
         }
@@ -41,18 +45,17 @@ public enum Names {
     /// A qualified name (label and annotation keys): an optional DNS subdomain prefix and '/',
     /// then 1...63 bytes of letters, digits, '-', '_' and '.', starting and ending alphanumeric.
     public static func qualifiedNameError(_ text: String) -> String? {
-        let parts = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        let name: Substring
-        switch parts.count {
-        case 1: name = parts[0]
-        case 2:
-            if parts[0].isEmpty { return "prefix part must not be empty" }
-            if let error = dnsSubdomainError(String(parts[0])) { return "prefix part \(error)" }
-            name = parts[1]
-        default:
-            return "a qualified name must consist of an optional DNS subdomain prefix and '/', then a name"
+        let all = text.utf8[...]
+        var bytes = all
+        if let slash = all.firstIndex(of: UInt8(ascii: "/")) {
+            let prefix = all[..<slash]
+            bytes = all[all.index(after: slash)...]
+            if bytes.contains(UInt8(ascii: "/")) {
+                return "a qualified name must consist of an optional DNS subdomain prefix and '/', then a name"
+            }
+            if prefix.isEmpty { return "prefix part must not be empty" }
+            if let error = dnsSubdomainError(Substring(prefix).utf8) { return "prefix part \(error)" }
         }
-        let bytes = Array(name.utf8)
         if bytes.isEmpty { return "name part must not be empty" }
         if bytes.count > qualifiedNameLengthMax { return "name part must be no more than \(qualifiedNameLengthMax) characters" }
         if !isLabelText(bytes) {
@@ -65,7 +68,7 @@ public enum Names {
     /// A label value: empty, or 1...63 bytes of letters, digits, '-', '_' and '.', starting
     /// and ending alphanumeric.
     public static func labelValueError(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8[...]
         if bytes.isEmpty { return nil }
         if bytes.count > labelValueLengthMax { return "must be no more than \(labelValueLengthMax) characters" }
         if !isLabelText(bytes) {
@@ -77,7 +80,7 @@ public enum Names {
 
     /// A ConfigMap key: 1...253 bytes of letters, digits, '-', '_' and '.', not "." or "..".
     public static func configKeyError(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8
         if bytes.isEmpty { return "must not be empty" }
         if bytes.count > configKeyLengthMax { return "must be no more than \(configKeyLengthMax) characters" }
         if text == "." || text == ".." { return "must not be '.' or '..'" }
@@ -97,16 +100,38 @@ public enum Names {
 
     /// The label syntax without its length bound: Kubernetes bounds only a subdomain's total
     /// length, not each of its labels (so a 253-byte name without dots is valid).
-    private static func isDNSLabel(_ bytes: ArraySlice<UInt8>) -> Bool {
-        guard let first = bytes.first, let last = bytes.last else { return false }
-        return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)
-            && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    private static func isDNSLabel<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        guard let first = bytes.first, isLowerAlphanumeric(first) else { return false }
+        var last = first
+        for b in bytes {
+            guard isLowerAlphanumeric(b) || b == UInt8(ascii: "-") else { return false }
+            last = b
+        }
+        return isLowerAlphanumeric(last)
     }
 
-    private static func isLabelText(_ bytes: [UInt8]) -> Bool {
-        guard let first = bytes.first, let last = bytes.last else { return false }
-        return isAlphanumeric(first) && isAlphanumeric(last)
-            && bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    /// Dot-separated DNS labels, in one pass.
+    private static func isSubdomain(_ bytes: Substring.UTF8View) -> Bool {
+        var start = bytes.startIndex
+        var i = start
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: ".") {
+                guard isDNSLabel(bytes[start..<i]) else { return false }
+                start = bytes.index(after: i)
+            }
+            i = bytes.index(after: i)
+        }
+        return isDNSLabel(bytes[start..<bytes.endIndex])
+    }
+
+    private static func isLabelText<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        guard let first = bytes.first, isAlphanumeric(first) else { return false }
+        var last = first
+        for b in bytes {
+            guard isAlphanumeric(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") else { return false }
+            last = b
+        }
+        return isAlphanumeric(last)
     }
 }
 

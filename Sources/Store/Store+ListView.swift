@@ -7,6 +7,9 @@ public struct StoreListView: Sendable {
     /// The revision the view shows.
     public let revision: UInt64
 
+    /// How many objects of `kind` the view holds (every namespace).
+    public func count(_ kind: Kind) -> Int { tables[kind]?.count ?? 0 }
+
     /// The objects `filter` selects, in key order (namespace, then name, by bytes).
     public func list(_ filter: WatchFilter) -> [StoredObject] {
         tables[filter.kind]?.objects(inNamespace: filter.namespace) { filter.matchesContent($0) } ?? []

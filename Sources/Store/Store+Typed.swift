@@ -146,7 +146,9 @@ extension Store {
         guard let stored = get(ObjectKey(kind: .namespace, name: meta.namespace)) else {
             return .notFound(.namespace, name: meta.namespace)
         }
-        if let namespace = Namespace(stored), namespace.isTerminating {
+        // Read from the stored JSON: decoding the whole Namespace on every write cost more than
+        // the rest of this check.
+        if stored.json["metadata"]?["deletionTimestamp"] != nil || stored.json["status"]?["phase"] == "Terminating" {
             return .forbidden(kind, name: meta.name,
                               "unable to create new content in namespace \(meta.namespace) because it is being terminated")
         }

@@ -1,4 +1,5 @@
 import JSON
+import Synchronization
 
 /// Which object: its kind, namespace ("" for cluster-scoped kinds) and name. Keys order by
 /// kind name, then namespace, then name, comparing bytes (the order of lists and snapshots).
@@ -67,6 +68,11 @@ public struct StoredObject: Equatable, Sendable {
         let creationTimestamp: String
         let labels: [String: String]
         let json: JSONValue
+        /// `json` as JSON text, made the first time an answer needs it (a list, a watch
+        /// event) and then shared by every answer: a list of 10,000 objects or an event sent
+        /// to 100 watchers copies bytes instead of printing the same values again. Lists may
+        /// be rendered off the loop, hence the lock.
+        let text = Mutex<[UInt8]?>(nil)
 
         init(key: ObjectKey, uid: String, resourceVersion: UInt64, generation: Int64,
              creationTimestamp: String, labels: [String: String], json: JSONValue) {
@@ -97,6 +103,16 @@ public struct StoredObject: Equatable, Sendable {
     public var labels: [String: String] { fields.labels }
     /// The whole object as served.
     public var json: JSONValue { fields.json }
+
+    /// `json` as JSON text (computed once per stored version of the object, then shared).
+    public var jsonText: [UInt8] {
+        fields.text.withLock { cached in
+            if let cached { return cached }
+            let made = fields.json.serialized()
+            cached = made
+            return made
+        }
+    }
 
     init(key: ObjectKey, uid: String, resourceVersion: UInt64, generation: Int64,
          creationTimestamp: String, labels: [String: String], json: JSONValue) {

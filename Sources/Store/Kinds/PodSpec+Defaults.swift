@@ -118,31 +118,41 @@ enum ImageReference {
     /// The tag: "latest" when there is neither tag nor digest, "" when there is only a digest
     /// or the reference does not parse.
     static func tag(of image: String) -> String {
-        guard !image.isEmpty, !image.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return "" }
-        var name = Substring(image)
-        var hasDigest = false
-        if let at = name.firstIndex(of: "@") {
-            hasDigest = true
-            name = name[..<at]
-        }
-        var components = name.split(separator: "/", omittingEmptySubsequences: false)
-        guard let last = components.popLast(), !last.isEmpty else { return "" }
-        var repository = last
-        var tag: Substring?
-        if let colon = last.lastIndex(of: ":") {
-            repository = last[..<colon]
-            tag = last[last.index(after: colon)...]
-            if tag!.isEmpty { return "" }
+        // One pass over the bytes, no arrays: this runs for every container of every pod written.
+        let bytes = image.utf8
+        guard !bytes.isEmpty, !bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return "" }
+        let end = bytes.firstIndex(of: UInt8(ascii: "@")) ?? bytes.endIndex
+        let hasDigest = end != bytes.endIndex
+        let name = bytes[bytes.startIndex..<end]
+        let lastSlash = name.lastIndex(of: UInt8(ascii: "/"))
+        let lastStart = lastSlash.map { name.index(after: $0) } ?? name.startIndex
+        let last = name[lastStart...]
+        guard !last.isEmpty else { return "" }
+        var repositoryEnd = last.endIndex
+        var tag: Substring.UTF8View?
+        if let colon = last.lastIndex(of: UInt8(ascii: ":")) {
+            repositoryEnd = colon
+            let tagBytes = last[last.index(after: colon)...]
+            if tagBytes.isEmpty { return "" }
+            tag = tagBytes
         }
         // A first component with '.' or ':' (or "localhost") names a registry host, which may
-        // hold capitals; the repository path may not.
-        if let first = components.first, first.contains(".") || first.contains(":") || first == "localhost" {
-            components.removeFirst()
+        // hold capitals; the repository path may not, and no component may be empty.
+        var pathStart = name.startIndex
+        if let firstSlash = name.firstIndex(of: UInt8(ascii: "/")) {
+            let first = name[name.startIndex..<firstSlash]
+            if first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":")) || first.elementsEqual("localhost".utf8) {
+                pathStart = name.index(after: firstSlash)
+            }
         }
-        for part in components + [repository] where part.isEmpty || part.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) {
-            return ""
+        var previous = UInt8(ascii: "/")
+        for b in name[pathStart..<repositoryEnd] {
+            if b >= 0x41 && b <= 0x5A { return "" }
+            if b == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return "" }
+            previous = b
         }
-        if let tag { return String(tag) }
+        if previous == UInt8(ascii: "/") { return "" }
+        if let tag { return String(Substring(tag)) }
         return hasDigest ? "" : "latest"
     }
 }

@@ -1,3 +1,5 @@
+import JSON
+
 /// Go's embedded structs with `json:",inline"` (a Volume's VolumeSource, a Probe's
 /// ProbeHandler): in JSON the inner struct's fields sit beside the outer ones.
 ///
@@ -13,11 +15,16 @@ extension WireField {
         let s = inner.schema
         let decodeInner = inner.decode
         let encodeInner = inner.encode
+        var encodeAt: (@Sendable (UnsafeRawPointer) -> JSONValue?)?
+        if let innerAt = inner.encodeAt, let offset = MemoryLayout<Root>.offset(of: part) {
+            encodeAt = { base in innerAt(base.advanced(by: offset)) }
+        }
         return WireField<Root>(
             schema: FieldSchema(name: s.name, number: nil, doc: s.doc, presence: s.presence, required: s.required,
                                 semantics: s.semantics, shape: s.shape),
             decode: { root, json, context in decodeInner(&root[keyPath: part], json, &context) },
-            encode: { root in encodeInner(root[keyPath: part]) })
+            encode: { root in encodeInner(root[keyPath: part]) },
+            encodeAt: encodeAt)
     }
 }
 

@@ -76,19 +76,58 @@ public final class WireStructInfo<Root: WireStruct>: Sendable {
     /// The JSON members of `value`, in declaration order, leaving out what its presence rule
     /// says to leave out.
     public func encode(_ value: Root) -> JSONObject {
-        var object = JSONObject()
-        for field in fields {
-            if let json = field.encode(value) { object[field.schema.name] = json }
+        var object = JSONObject(capacity: fields.count)
+        // Fields are read in place through their offsets in `value` (a stored property's
+        // value is borrowed, not copied: reading a nested struct through its key path copied
+        // it whole, with a retain per reference inside, which was most of an encode's cost).
+        withUnsafePointer(to: value) { pointer in
+            let base = UnsafeRawPointer(pointer)
+            for field in fields {
+                let json = field.encodeAt.map { $0(base) } ?? field.encode(value)
+                if let json { object.appendNew(field.schema.name, json) }
+            }
         }
         return object
     }
 }
 
 /// One declared field of `Root`: its schema, and how to read it from and write it to JSON.
-public struct WireField<Root>: Sendable {
+/// A class, so that walking a struct's fields (every decode and encode does) passes one
+/// reference per field instead of copying the schema's strings and closures.
+public final class WireField<Root>: Sendable {
     public let schema: FieldSchema
     let decode: @Sendable (inout Root, JSONValue, inout DecodeContext) -> Void
     let encode: @Sendable (Root) -> JSONValue?
+    /// The same as `encode`, reading the field at its offset from the root's address (nil
+    /// when the key path is not a stored property's).
+    let encodeAt: (@Sendable (UnsafeRawPointer) -> JSONValue?)?
+
+    init(schema: FieldSchema, decode: @escaping @Sendable (inout Root, JSONValue, inout DecodeContext) -> Void,
+         encode: @escaping @Sendable (Root) -> JSONValue?, encodeAt: (@Sendable (UnsafeRawPointer) -> JSONValue?)? = nil) {
+        self.schema = schema
+        self.decode = decode
+        self.encode = encode
+        self.encodeAt = encodeAt
+    }
+
+    /// A reader of the `V?` at `offset` bytes into a `Root`: nil when it is nil, the wrapped
+    /// value borrowed in place otherwise.
+    static func optionalReader<V>(_ offset: Int?, _ read: @escaping @Sendable (borrowing V) -> JSONValue)
+        -> (@Sendable (UnsafeRawPointer) -> JSONValue?)? {
+        guard let offset else { return nil }
+        return { base in
+            let pointer = base.advanced(by: offset).assumingMemoryBound(to: V?.self)
+            guard pointer.pointee != nil else { return nil }
+            return withUnsafePointer(to: pointer.pointee!) { read($0.pointee) }
+        }
+    }
+
+    /// A reader of the `V` at `offset` bytes into a `Root` (nil offset: none).
+    static func reader<V, Result>(_ offset: Int?, _ read: @escaping @Sendable (borrowing V) -> Result)
+        -> (@Sendable (UnsafeRawPointer) -> Result)? {
+        guard let offset else { return nil }
+        return { base in read(base.advanced(by: offset).assumingMemoryBound(to: V.self).pointee) }
+    }
 
     /// A field Go always writes (a value without omitempty, or a struct value).
     public static func always<V: WireValue>(
@@ -100,7 +139,8 @@ public struct WireField<Root>: Sendable {
                   decode: { root, json, context in
                       if let value = V.decode(json, &context) { root[keyPath: keyPath] = value }
                   },
-                  encode: { root in root[keyPath: keyPath].wireJSON })
+                  encode: { root in root[keyPath: keyPath].wireJSON },
+                  encodeAt: reader(MemoryLayout<Root>.offset(of: keyPath)) { (value: borrowing V) in value.wireJSON })
     }
 
     /// A field Go writes unless it is empty (a value with omitempty): "", 0, false, empty
@@ -118,6 +158,9 @@ public struct WireField<Root>: Sendable {
                       let value = root[keyPath: keyPath]
                       // Not a bare `nil`: JSONValue is nil-literal convertible, so that would write null.
                       return value.isWireEmpty ? JSONValue?.none : value.wireJSON
+                  },
+                  encodeAt: reader(MemoryLayout<Root>.offset(of: keyPath)) { (value: borrowing V) in
+                      value.isWireEmpty ? JSONValue?.none : value.wireJSON
                   })
     }
 
@@ -131,6 +174,7 @@ public struct WireField<Root>: Sendable {
                   decode: { root, json, context in
                       if let value = V.decode(json, &context) { root[keyPath: keyPath] = value }
                   },
-                  encode: { root in root[keyPath: keyPath]?.wireJSON })
+                  encode: { root in root[keyPath: keyPath]?.wireJSON },
+                  encodeAt: optionalReader(MemoryLayout<Root>.offset(of: keyPath)) { (value: borrowing V) in value.wireJSON })
     }
 }
