@@ -139,8 +139,7 @@ final class APIConnection {
     private func writeHead() {
         guard let server else { return }
         while let head = exchanges.first {
-            let bytes = head.takeOutput()
-            if !bytes.isEmpty { stream.write(bytes) }
+            for bytes in head.takeOutput() { stream.write(bytes) }
             guard head.state == .finished || head.state == .cancelled else { return }
             exchanges.removeFirst()
             server.exchangeFinished(head)

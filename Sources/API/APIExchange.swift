@@ -28,8 +28,11 @@ final class APIExchange {
     /// When a stream ends by itself (a watch's `timeoutSeconds`), loop milliseconds.
     var streamDeadlineMilliseconds: UInt64?
     private(set) var state: State = .waiting
-    /// Answer bytes not yet handed to the connection.
-    private(set) var output: [UInt8] = []
+    /// Answer bytes not yet handed to the connection, as written: a response's head and body
+    /// stay separate arrays, so a large body (a list of 16 MB) is never copied on the loop.
+    private(set) var output: [[UInt8]] = []
+    /// The bytes in `output`.
+    private(set) var outputBytes = 0
     /// The response status (0 until answered), for metrics.
     private(set) var status = 0
     /// Whether the answer is (or was) a stream.
@@ -59,7 +62,8 @@ final class APIExchange {
         guard state == .waiting else { return }
         if closeConnection { closeAfter = true }
         status = response.status
-        output += response.serialized(keepAlive: keepsAlive)
+        append(response.head(keepAlive: keepsAlive))
+        append(response.body)
         end(.finished)
     }
 
@@ -71,14 +75,14 @@ final class APIExchange {
         streamed = true
         var head = headers
         if !request.keepAlive { head.append(("Connection", "close")) }
-        output += HTTPResponse.chunkedHead(status: status, headers: head)
+        append(HTTPResponse.chunkedHead(status: status, headers: head))
         connection?.exchangeProduced(self)
     }
 
     /// Sends one chunk of a stream (nothing for empty bytes).
     func send(_ bytes: [UInt8]) {
         guard state == .streaming, !bytes.isEmpty else { return }
-        output += HTTPResponse.chunk(bytes)
+        append(HTTPResponse.chunk(bytes))
         connection?.exchangeProduced(self)
     }
 
@@ -86,26 +90,36 @@ final class APIExchange {
     func endStream(closeConnection: Bool = false) {
         guard state == .streaming else { return }
         if closeConnection { closeAfter = true }
-        output += HTTPResponse.chunk([])
+        append(HTTPResponse.chunk([]))
         end(.finished)
     }
 
     /// Bytes this exchange holds that the client has not read: its own buffer, plus the
     /// connection's unsent bytes once it is the one being written.
     var bufferedBytes: Int {
-        output.count + (connection?.isHead(self) == true ? connection?.pendingWriteBytes ?? 0 : 0)
+        outputBytes + (connection?.isHead(self) == true ? connection?.pendingWriteBytes ?? 0 : 0)
     }
 
     /// Hands the buffered bytes over to the connection.
-    func takeOutput() -> [UInt8] {
-        defer { output = [] }
+    func takeOutput() -> [[UInt8]] {
+        defer {
+            output = []
+            outputBytes = 0
+        }
         return output
+    }
+
+    private func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        output.append(bytes)
+        outputBytes += bytes.count
     }
 
     /// The connection is gone: no answer will be written.
     func cancel() {
         guard state == .waiting || state == .streaming else { return }
         output = []
+        outputBytes = 0
         end(.cancelled)
     }
 

@@ -123,6 +123,9 @@ enum APIResponses {
             return json(200, .array(results.compactMap { $0.object?.json }))
         case .rejected(let rejection):
             return status(rejection)
+        case .stale(let reason):
+            // Proposers retry stale writes; a client sees one only when retries ran out.
+            return status(409, "Conflict", "the write raced with others and was not applied (\(reason)); retry")
         }
     }
 

@@ -41,6 +41,39 @@ extension Member: ClusterService {
     }
 
     public func propose(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
+        if case .typed(let typed) = write, store.clusterVersion >= 2 {
+            return proposeTyped(stamped(typed), attempt: 1, completion: completion)
+        }
+        proposeCommand(write, completion: completion)
+    }
+
+    /// Most times a write admitted here is admitted again after the store moved under it.
+    static let admissionAttemptsMax = 5
+
+    /// A typed write: admitted here once (`Store.admit`) and proposed as the admitted object,
+    /// admitted again if the store moved under it before it applied; or, for what admission
+    /// leaves to the full path, proposed as it is.
+    ///
+    /// Admission runs on the admission worker's thread (every typed write passes through its
+    /// queue, admitted or not, so writes leave in the order they came); on the loop when the
+    /// worker is missing or full.
+    func proposeTyped(_ write: TypedWrite, attempt: Int, completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
+        let proceed: (AdmittedWrite?) -> Void = { [weak self] admitted in
+            guard let self else { return }
+            guard let admitted else { return self.proposeCommand(.typed(write), completion: completion) }
+            self.proposeEncoded(StoreCommand.admitted(admitted).encoded()) { [weak self] result in
+                if case .success(.stale) = result, attempt < Self.admissionAttemptsMax, let self {
+                    self.metrics.staleAdmissions += 1
+                    return self.proposeTyped(write, attempt: attempt + 1, completion: completion)
+                }
+                completion(result)
+            }
+        }
+        if let admissionWorker, admissionWorker.submit(write, view: store.admissionView, finish: proceed) { return }
+        proceed(store.admit(write))
+    }
+
+    private func proposeCommand(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
         guard node != nil else {
             return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
         }
@@ -56,9 +89,17 @@ extension Member: ClusterService {
         case .typed(let write):
             command = .typed(stamped(write))
         }
-        guard node!.role == .leader else { return forwardToLeader(command.encoded(), completion: completion) }
+        proposeEncoded(command.encoded(), completion: completion)
+    }
+
+    /// Proposes an encoded command here as the leader, or hands it to the leader.
+    private func proposeEncoded(_ bytes: [UInt8], completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
+        guard node != nil else {
+            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
+        }
+        guard node!.role == .leader else { return forwardToLeader(bytes, completion: completion) }
         do {
-            let index = try node!.propose(command.encoded())
+            let index = try node!.propose(bytes)
             proposals[index, default: []].append(PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
                                                completion: completion))
             metrics.proposals += 1

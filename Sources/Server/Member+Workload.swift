@@ -233,6 +233,8 @@ extension Member {
 
 extension Member {
     public func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T, then: @escaping (T) -> Void) {
-        inBackground(on: loop, work, then: then)
+        // Bulk priority: a list rendered here must not starve the loop (and its heartbeats)
+        // of a busy processor.
+        inBackground(on: loop, bulk: true, work, then: then)
     }
 }

@@ -60,6 +60,8 @@ public final class Member: @unchecked Sendable {
     var memberWritesInFlight = 0
     /// The leader's cluster-level bookkeeping under cluster version 2 (`Member+Workload.swift`).
     var workload = WorkloadDuties()
+    /// Admits typed writes off the loop (nil before the API starts; AdmissionWorker.swift).
+    var admissionWorker: AdmissionWorker?
     var cachedAPIToken: (token: ClusterToken?, value: String)?
     /// The CA and serving certificate (nil with `--insecure-http`; Member+TLS.swift).
     var tls: MemberTLS?
@@ -161,6 +163,7 @@ public final class Member: @unchecked Sendable {
         try Self.writeTLSFiles(directory: options.dataDirectory, serving: tls?.serving, ca: tls?.ca, apiURL: apiURL)
         try startAPI()
         prepareAPIDocuments()
+        admissionWorker = AdmissionWorker(loop: loop)
         let renewal = LoopTimer(loop: loop)
         renewal.start(afterMilliseconds: Self.tlsRenewCheckMilliseconds, repeatMilliseconds: Self.tlsRenewCheckMilliseconds) { [weak self] in
             self?.refreshTLS()
@@ -258,6 +261,7 @@ public final class Member: @unchecked Sendable {
         pumpCheck?.close()
         transport?.close()
         worker?.stop()
+        admissionWorker?.stop()
         loop.stop()
     }
 

@@ -12,6 +12,8 @@ struct MetricsState {
     var messagesDropped: UInt64 = 0
     var malformedMessages: UInt64 = 0
     var refusedPeers: UInt64 = 0
+    /// Writes admitted here that found the store moved before they applied (admitted again).
+    var staleAdmissions: UInt64 = 0
     var peerConnections: UInt64 = 0
     var snapshots: UInt64 = 0
     var walSyncs = 0
@@ -58,6 +60,8 @@ extension Member {
         metric("shoal_peer_messages_dropped_total", "counter", "Messages dropped by a full or absent peer connection.", [("", "\(metrics.messagesDropped)")])
         metric("shoal_peer_malformed_messages_total", "counter", "Malformed messages from authenticated peers.", [("", "\(metrics.malformedMessages)")])
         metric("shoal_peer_refused_total", "counter", "Peers refused (changed data directory).", [("", "\(metrics.refusedPeers)")])
+        metric("shoal_store_stale_admissions_total", "counter", "Writes admitted on this member that were admitted again because the store moved before they applied.",
+               [("", "\(metrics.staleAdmissions)")])
         if let worker {
             let histogram = worker.syncLatencyHistogram
             out += "# HELP shoal_wal_sync_seconds Duration of WAL commits (write and fdatasync).\n# TYPE shoal_wal_sync_seconds histogram\n"

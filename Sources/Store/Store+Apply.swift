@@ -22,6 +22,8 @@ extension Store {
             return setClusterVersion(version, now: now, index: index, journal: &journal)
         case .typed(let write):
             return executeTyped(write, index: index, journal: &journal)
+        case .admitted(let write):
+            return applyAdmitted(write, index: index, journal: &journal)
         case .batch(let commands):
             // Atomic: on the first failure, undo what the earlier commands wrote.
             var batchJournal = Journal()

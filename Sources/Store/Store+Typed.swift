@@ -95,12 +95,25 @@ extension Store {
     }
 
     private mutating func create<T: KindObject>(_ value: T, _ c: WriteContext, journal: inout Journal) -> StoreResult {
+        switch prepareCreate(value, c) {
+        case .failure(let result):
+            return result
+        case .success(let stored):
+            put(stored, journal: &journal)
+            journal.events.append(WatchEvent(type: .added, object: stored))
+            return .created(stored)
+        }
+    }
+
+    /// The object a create would store, or the answer refusing it; writes nothing (the
+    /// proposer runs it too, to admit a write once: `Store+Admitted.swift`).
+    func prepareCreate<T: KindObject>(_ value: T, _ c: WriteContext) -> Result<StoredObject, StoreResult> {
         var object = value
         var meta = object.metadata
         if c.kind.namespaced {
             if meta.namespace.isEmpty { meta.namespace = c.write.namespace }
             guard meta.namespace == c.write.namespace else {
-                return .rejected(.badRequest("the namespace of the provided object does not match the namespace sent on the request"))
+                return .failure(.rejected(.badRequest("the namespace of the provided object does not match the namespace sent on the request")))
             }
         } else {
             meta.namespace = ""
@@ -124,19 +137,17 @@ extension Store {
         var errors = MetadataRules.validate(object.metadata, kind: c.kind)
         if c.write.uid.isEmpty { errors.append(.required("metadata.uid", "the proposer must give the new object a uid")) }
         errors += object.validate()
-        guard errors.isEmpty else { return .rejected(.invalid(c.kind, name: object.metadata.name, errors)) }
-        if let refusal = namespaceRefusal(for: object.metadata, kind: c.kind) { return .rejected(refusal) }
+        guard errors.isEmpty else { return .failure(.rejected(.invalid(c.kind, name: object.metadata.name, errors))) }
+        if let refusal = namespaceRefusal(for: object.metadata, kind: c.kind) { return .failure(.rejected(refusal)) }
         let key = ObjectKey(kind: c.kind, namespace: object.metadata.namespace, name: object.metadata.name)
-        guard get(key) == nil else { return .alreadyExists(key) }
+        guard get(key) == nil else { return .failure(.alreadyExists(key)) }
         let admitErrors = object.admit(in: self, replacing: nil, index: c.index)
-        guard admitErrors.isEmpty else { return .rejected(.invalid(c.kind, name: key.name, admitErrors)) }
+        guard admitErrors.isEmpty else { return .failure(.rejected(.invalid(c.kind, name: key.name, admitErrors))) }
         guard let stored = StoredObject(typed: object, kind: c.kind) else {
-            return .rejected(.badRequest("the object lost its server metadata during admission"))
+            return .failure(.rejected(.badRequest("the object lost its server metadata during admission")))
         }
-        if let error = Self.sizeRejection(stored) { return .rejected(error) }
-        put(stored, journal: &journal)
-        journal.events.append(WatchEvent(type: .added, object: stored))
-        return .created(stored)
+        if let error = Self.sizeRejection(stored) { return .failure(.rejected(error)) }
+        return .success(stored)
     }
 
     /// A namespaced object may only be created in a namespace that exists and is not being
@@ -194,16 +205,36 @@ extension Store {
 
     private mutating func updateOpened<T: KindObject>(_ old: T, current: StoredObject, _ c: WriteContext,
                                                       journal: inout Journal) -> StoreResult {
+        switch incomingUpdate(old, current: current, c) {
+        case .failure(let result):
+            return result
+        case .success(.scale(let scalable, let body)):
+            return updateScale(scalable, body: body, current: current, c, journal: &journal)
+        case .success(.object(let incoming, let statusOnly)):
+            guard let typed = incoming as? T else { return .rejected(.badRequest("the body decoded as another kind")) }
+            return replace(old, with: typed, current: current, statusOnly: statusOnly, c, journal: &journal)
+        }
+    }
+
+    /// What an update or patch asks to write over `old`: the new object (the request's body,
+    /// or the stored object with the patch applied, decoded in the client's version), or for
+    /// the scale subresource the Scale body. Writes nothing.
+    enum IncomingUpdate {
+        case object(any KindObject, statusOnly: Bool)
+        case scale(any ScalableKind, body: JSONValue?)
+    }
+
+    func incomingUpdate<T: KindObject>(_ old: T, current: StoredObject, _ c: WriteContext) -> Result<IncomingUpdate, StoreResult> {
         // The body to admit: the request's, or the stored object with the patch applied.
         var body = c.write.body
         let patched = c.write.verb == .patch
         if patched {
             guard let type = c.write.patchType, let patch = c.write.body else {
-                return .rejected(.badRequest("a patch needs a patch type and a body"))
+                return .failure(.rejected(.badRequest("a patch needs a patch type and a body")))
             }
             let target: JSONValue
             if c.write.subresource == .scale {
-                guard let scalable = old as? any ScalableKind else { return Self.noSubresource(c) }
+                guard let scalable = old as? any ScalableKind else { return .failure(Self.noSubresource(c)) }
                 target = Self.scaleView(scalable).wireJSON
             } else {
                 target = c.version.present(current.json)
@@ -212,47 +243,74 @@ extension Store {
             do {
                 body = try Patch.apply(Self.patchContentType(type), patch: patch, to: target, schema: schema)
             } catch {
-                return .rejected(Rejection(code: error.httpStatus, reason: error.kind.statusReason,
-                                           message: error.description, kind: c.kind.name, group: c.kind.group,
-                                           name: c.write.name))
+                return .failure(.rejected(Rejection(code: error.httpStatus, reason: error.kind.statusReason,
+                                                    message: error.description, kind: c.kind.name, group: c.kind.group,
+                                                    name: c.write.name)))
             }
         }
         if c.write.subresource == .scale {
-            guard let scalable = old as? any ScalableKind else { return Self.noSubresource(c) }
-            return updateScale(scalable, body: body, current: current, c, journal: &journal)
+            guard let scalable = old as? any ScalableKind else { return .failure(Self.noSubresource(c)) }
+            return .success(.scale(scalable, body: body))
         }
-        if c.write.subresource == .status && !c.kind.subresources.contains(.status) { return Self.noSubresource(c) }
-        let decoded: any KindObject
+        if c.write.subresource == .status && !c.kind.subresources.contains(.status) { return .failure(Self.noSubresource(c)) }
         switch Self.decodeBody(body, c.kind, c.version, c.write.fieldValidation, patched: patched) {
-        case .failure(let rejection): return .rejected(rejection)
-        case .success(let result): decoded = result.value
+        case .failure(let rejection): return .failure(.rejected(rejection))
+        case .success(let result): return .success(.object(result.value, statusOnly: c.write.subresource == .status))
         }
-        guard let incoming = decoded as? T else { return .rejected(.badRequest("the body decoded as another kind")) }
-        return replace(old, with: incoming, current: current, statusOnly: c.write.subresource == .status, c, journal: &journal)
     }
 
     /// Writes `incoming` over `old` (stored as `current`) under the update rules.
     mutating func replace<T: KindObject>(_ old: T, with incoming: T, current: StoredObject, statusOnly: Bool,
                                          _ c: WriteContext, journal: inout Journal) -> StoreResult {
+        switch prepareReplace(old, with: incoming, current: current, statusOnly: statusOnly, c) {
+        case .failure(let result):
+            return result
+        case .unchanged:
+            return .updated(current)  // nothing to write, no event
+        case .write(let stored, let thenRemove):
+            put(stored, journal: &journal)
+            journal.events.append(WatchEvent(type: .modified, object: stored, previous: current))
+            guard thenRemove else { return .updated(stored) }
+            // A deleted object whose last finalizer just went: it goes now.
+            if c.kind == .namespace {
+                finalizeNamespaceIfEmpty(current.key.name, c, depth: 0, journal: &journal)
+                return .updated(get(current.key) ?? stored.withResourceVersion(c.index))
+            }
+            return removeNow(stored, c, depth: 0, journal: &journal)
+        }
+    }
+
+    /// What writing `incoming` over `old` comes to, without writing it.
+    enum ReplacePlan {
+        case failure(StoreResult)
+        /// The write changes nothing.
+        case unchanged
+        /// The object to store; `thenRemove` when its last finalizer went while it was being
+        /// deleted (it is removed right after).
+        case write(StoredObject, thenRemove: Bool)
+    }
+
+    func prepareReplace<T: KindObject>(_ old: T, with incoming: T, current: StoredObject, statusOnly: Bool,
+                                       _ c: WriteContext) -> ReplacePlan {
         let key = current.key
         var object = incoming
         let sent = object.metadata
         if !sent.resourceVersion.isEmpty {
             guard let version = Store.parseResourceVersion(sent.resourceVersion) else {
-                return .rejected(.invalid(c.kind, name: key.name, [.invalid("metadata.resourceVersion", sent.resourceVersion, "must be a decimal revision")]))
+                return .failure(.rejected(.invalid(c.kind, name: key.name, [.invalid("metadata.resourceVersion", sent.resourceVersion, "must be a decimal revision")])))
             }
             guard version == current.resourceVersion else {
-                return .conflict(key, reason: "\(Self.modifiedMessage) (metadata.resourceVersion \(version), current \(current.resourceVersion))")
+                return .failure(.conflict(key, reason: "\(Self.modifiedMessage) (metadata.resourceVersion \(version), current \(current.resourceVersion))"))
             }
         }
         if !sent.uid.isEmpty && sent.uid != current.uid {
-            return .conflict(key, reason: "Precondition failed: UID in precondition: \(sent.uid), UID in object meta: \(current.uid)")
+            return .failure(.conflict(key, reason: "Precondition failed: UID in precondition: \(sent.uid), UID in object meta: \(current.uid)"))
         }
         if !sent.name.isEmpty && sent.name != key.name {
-            return .rejected(.badRequest("the name of the object (\(sent.name)) does not match the name on the URL (\(key.name))"))
+            return .failure(.rejected(.badRequest("the name of the object (\(sent.name)) does not match the name on the URL (\(key.name))")))
         }
         if c.kind.namespaced && !sent.namespace.isEmpty && sent.namespace != key.namespace {
-            return .rejected(.badRequest("the namespace of the object (\(sent.namespace)) does not match the namespace on the request (\(key.namespace))"))
+            return .failure(.rejected(.badRequest("the namespace of the object (\(sent.namespace)) does not match the namespace on the request (\(key.namespace))")))
         }
         if statusOnly {
             object = object.statusUpdate(of: old)
@@ -278,29 +336,19 @@ extension Store {
         var errors = MetadataRules.validate(object.metadata, kind: c.kind) + MetadataRules.validateUpdate(object.metadata, old.metadata)
         errors += object.validate()
         errors += object.validateUpdate(from: old, servedAt: c.version.apiVersion)
-        guard errors.isEmpty else { return .rejected(.invalid(c.kind, name: key.name, errors)) }
+        guard errors.isEmpty else { return .failure(.rejected(.invalid(c.kind, name: key.name, errors))) }
         let admitErrors = object.admit(in: self, replacing: old, index: c.index)
-        guard admitErrors.isEmpty else { return .rejected(.invalid(c.kind, name: key.name, admitErrors)) }
+        guard admitErrors.isEmpty else { return .failure(.rejected(.invalid(c.kind, name: key.name, admitErrors))) }
         if !statusOnly && object.changesGeneration(from: old) { object.metadata.generation = old.metadata.generation + 1 }
-        // Nothing changed: nothing to write, no event.
-        if object.wireJSON.identical(to: current.json) { return .updated(current) }
+        if object.wireJSON.identical(to: current.json) { return .unchanged }
         object.metadata.resourceVersion = String(c.index)
         guard let stored = StoredObject(typed: object, kind: c.kind) else {
-            return .rejected(.badRequest("the object lost its server metadata during admission"))
+            return .failure(.rejected(.badRequest("the object lost its server metadata during admission")))
         }
-        if let error = Self.sizeRejection(stored) { return .rejected(error) }
-        put(stored, journal: &journal)
-        journal.events.append(WatchEvent(type: .modified, object: stored, previous: current))
-        // A deleted object whose last finalizer just went: it goes now.
-        if object.metadata.deletionTimestamp != nil && object.metadata.finalizers.isEmpty && !statusOnly
-            && old.metadata.finalizers != object.metadata.finalizers {
-            if c.kind == .namespace {
-                finalizeNamespaceIfEmpty(key.name, c, depth: 0, journal: &journal)
-                return .updated(get(key) ?? stored.withResourceVersion(c.index))
-            }
-            return removeNow(stored, c, depth: 0, journal: &journal)
-        }
-        return .updated(stored)
+        if let error = Self.sizeRejection(stored) { return .failure(.rejected(error)) }
+        let thenRemove = object.metadata.deletionTimestamp != nil && object.metadata.finalizers.isEmpty && !statusOnly
+            && old.metadata.finalizers != object.metadata.finalizers
+        return .write(stored, thenRemove: thenRemove)
     }
 
     private mutating func updateScale(_ old: any ScalableKind, body: JSONValue?, current: StoredObject, _ c: WriteContext,

@@ -47,7 +47,7 @@ public struct Store: Sendable {
     public static let clusterVersionSupported = 2
 
     /// The last index applied (0 for an empty store): the resourceVersion of a list.
-    public private(set) var revision: UInt64
+    public internal(set) var revision: UInt64
     /// The rules the store applies entries under, replicated like everything else: 1 is the
     /// first release (ConfigMap and Member, untyped); 2 adds the typed workload kinds and
     /// their API machinery. It moves only by a `setClusterVersion` entry, which the leader

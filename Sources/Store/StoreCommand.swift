@@ -15,6 +15,7 @@ import JSON
 ///                    | 4 count:varint command*                                batch (not nested)
 ///                    | 5 version:varint now:string                            set the cluster version
 ///                    | 6 typed                                                typed write (TypedWrite.swift)
+///                    | 7 admitted                                             admitted write (Store+Admitted.swift)
 ///     preconditions := flags:u8 (bit 0: resourceVersion follows, bit 1: uid follows)
 ///                      [resourceVersion:varint] [uid:string]
 ///
@@ -41,6 +42,9 @@ public enum StoreCommand: Equatable, Sendable {
     case setClusterVersion(version: Int, now: String)
     /// A typed write (cluster version 2 on).
     case typed(TypedWrite)
+    /// A typed write its proposer already admitted: the object to store, and what the store
+    /// must still hold for it to be stored (cluster version 2 on).
+    case admitted(AdmittedWrite)
 
     /// The encoding version written as the first byte of every encoded command.
     public static let formatVersion: UInt8 = 1
@@ -97,6 +101,9 @@ public enum StoreCommand: Equatable, Sendable {
         case .typed(let write):
             sink.byte(6)
             write.encode(into: &sink)
+        case .admitted(let write):
+            sink.byte(7)
+            write.encode(into: &sink)
         }
     }
 
@@ -140,6 +147,8 @@ public enum StoreCommand: Equatable, Sendable {
             return .setClusterVersion(version: Int(version), now: try source.string())
         case 6:
             return .typed(try TypedWrite.decode(from: &source))
+        case 7:
+            return .admitted(try AdmittedWrite.decode(from: &source))
         default:
             throw BinaryDecodeError(reason: "unknown command tag \(tag) at byte \(source.offset - 1)")
         }

@@ -24,6 +24,9 @@ public indirect enum StoreResult: Equatable, Sendable {
     /// A typed write refused (cluster version 2 on): the Kubernetes status, reason, message
     /// and field causes to answer with.
     case rejected(Rejection)
+    /// An admitted write found the store changed since it was admitted (`Store+Admitted.swift`):
+    /// nothing was applied; the proposer admits it again and retries.
+    case stale(reason: String)
 
     /// The HTTP status Kubernetes would answer with.
     public var httpStatus: Int {
@@ -35,6 +38,7 @@ public indirect enum StoreResult: Equatable, Sendable {
         case .invalid(let reason): return reason.hasPrefix(StoreError.malformedPrefix) ? 400 : 422
         case .batchAborted(_, let result): return result.httpStatus
         case .rejected(let rejection): return rejection.code
+        case .stale: return 409
         }
     }
 
@@ -42,7 +46,7 @@ public indirect enum StoreResult: Equatable, Sendable {
     public var succeeded: Bool {
         switch self {
         case .created, .updated, .deleted, .batch: return true
-        case .notFound, .alreadyExists, .conflict, .invalid, .batchAborted, .rejected: return false
+        case .notFound, .alreadyExists, .conflict, .invalid, .batchAborted, .rejected, .stale: return false
         }
     }
 
@@ -146,3 +150,6 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code) \(reason): \(message)" }
 }
+
+/// A refusal can stand for the failure of an admission step in a `Result`.
+extension StoreResult: Error {}

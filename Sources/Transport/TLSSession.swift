@@ -75,10 +75,10 @@ public final class TLSSession {
     public func takeOutput() -> [UInt8] {
         let count = pendingOutputBytes
         guard count > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: count)
-        let read = bytes.withUnsafeMutableBytes { BIO_read(outbound, $0.baseAddress, Int32(count)) }
-        if read < count { bytes.removeSubrange(max(0, Int(read))...) }
-        return bytes
+        // Uninitialized: BIO_read fills it (zeroing first cost a pass over every byte sent).
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = max(0, Int(BIO_read(outbound, buffer.baseAddress, Int32(count))))
+        }
     }
 
     // MARK: Handshake, reading, writing
@@ -114,10 +114,16 @@ public final class TLSSession {
 
     /// Encrypts `plaintext`; its records are then in `takeOutput()`.
     public func write(_ plaintext: [UInt8]) throws(TLSError) {
+        try write(plaintext, range: plaintext.indices)
+    }
+
+    /// Encrypts `plaintext[range]`; its records are then in `takeOutput()`.
+    public func write(_ plaintext: [UInt8], range: Range<Int>) throws(TLSError) {
         precondition(isHandshakeComplete, "TLSSession.write before the handshake completed")
-        var offset = 0
-        while offset < plaintext.count {
-            let count = min(plaintext.count - offset, Self.writeSliceBytesMax)
+        precondition(range.lowerBound >= 0 && range.upperBound <= plaintext.count, "TLSSession.write range out of bounds")
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let count = min(range.upperBound - offset, Self.writeSliceBytesMax)
             ERR_clear_error()
             let result = plaintext.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32(count)) }
             switch try status("SSL_write", result) {

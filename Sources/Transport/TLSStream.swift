@@ -211,16 +211,28 @@ public final class TLSStream: ByteStream {
         }
     }
 
+    /// Encrypts and sends `bytes` a slice at a time: the ciphertext of one slice is handed to
+    /// the connection before the next is encrypted, so a large write (a list of 16 MB) never
+    /// makes OpenSSL's output buffer, or the array taken from it, as large as itself (growing
+    /// and copying those was most of what such a write cost the loop).
     private func encrypt(_ bytes: [UInt8]) -> Bool {
-        do {
-            try session.write(bytes)
-        } catch {
-            fail(error)
-            return false
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + Self.encryptSliceBytes)
+            do {
+                try session.write(bytes, range: offset..<end)
+            } catch {
+                fail(error)
+                return false
+            }
+            flush()
+            offset = end
         }
-        flush()
         return true
     }
+
+    /// Plaintext encrypted before its ciphertext is handed to the connection, in bytes.
+    static let encryptSliceBytes = 64 << 10
 
     /// Sends the ciphertext OpenSSL produced (handshake flights, records, alerts).
     private func flush() {

@@ -112,7 +112,7 @@ final class DeterminismTests: XCTestCase {
             XCTAssertEqual(result.httpStatus, version == nil || version == current.resourceVersion ? 200 : 409, context)
         case .batch:
             XCTAssertTrue([200, 404, 409, 422].contains(result.httpStatus), context)
-        case .setClusterVersion, .typed:
+        case .setClusterVersion, .typed, .admitted:
             break  // not generated here (cluster version 1 commands only)
         }
     }
