@@ -109,11 +109,20 @@ final class APIExchange {
         return output
     }
 
+    /// Small pieces (a response's head and a short body, a watch's chunks) are joined into one
+    /// array, so they leave in one TLS record and one write; larger ones stay as they are.
     private func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        output.append(bytes)
         outputBytes += bytes.count
+        if let last = output.indices.last, output[last].count + bytes.count <= Self.joinedBytesMax {
+            output[last].append(contentsOf: bytes)
+        } else {
+            output.append(bytes)
+        }
     }
+
+    /// The largest piece of output built by joining smaller ones, in bytes.
+    static let joinedBytesMax = 64 << 10
 
     /// The connection is gone: no answer will be written.
     func cancel() {

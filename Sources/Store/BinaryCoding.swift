@@ -211,12 +211,12 @@ struct ByteSource {
                 for _ in 0..<count { items.append(try value(depth: depth + 1)) }
                 return .array(items)
             }
-            var object = JSONObject()
+            var object = JSONObject(capacity: count)
             for _ in 0..<count {
                 let key = try string()
                 let item = try value(depth: depth + 1)
-                guard object[key] == nil else { throw failure("duplicate key \"\(key)\"") }
-                object[key] = item
+                // One search per key (every entry's objects are decoded on every member).
+                guard object.appendUnique(key, item) else { throw failure("duplicate key \"\(key)\"") }
             }
             return .object(object)
         default:
