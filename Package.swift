@@ -85,6 +85,8 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        // Reads the sources and docs/ARCHITECTURE.md only (the import rule): no dependencies.
+        .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["shoal", "API", "JSON"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "RaftCore", "RaftStorage", "Store", "JSON", "Transport",
                                                         .product(name: "X509", package: "swift-certificates")]),

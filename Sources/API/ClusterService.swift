@@ -89,7 +89,9 @@ public enum ObjectWrite: Sendable {
     case typed(TypedWrite)
 }
 
-/// Why the service could not do what was asked (mapped to a Kubernetes Status body).
+/// Why the service could not do what was asked (mapped to a Kubernetes Status body). Built
+/// with the typed constructors below, which keep each code with its Kubernetes reason; the
+/// memberwise initializer is for relaying an answer another member gave.
 public struct ServiceError: Error, Sendable, CustomStringConvertible {
     /// HTTP status code (e.g. 503 no leader, 429 overloaded, 504 timeout, 400 bad request).
     public var status: Int
@@ -104,6 +106,25 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(status) \(reason): \(message)" }
+
+    /// 503: no leader, not the leader, not in a cluster, a write not applied; the client retries.
+    public static func unavailable(_ message: String) -> ServiceError { .init(status: 503, reason: "ServiceUnavailable", message: message) }
+    /// 504: no answer in time; the operation may still take effect.
+    public static func timeout(_ message: String) -> ServiceError { .init(status: 504, reason: "Timeout", message: message) }
+    /// 400: the request itself is wrong.
+    public static func badRequest(_ message: String) -> ServiceError { .init(status: 400, reason: "BadRequest", message: message) }
+    /// 404: what the request names does not exist.
+    public static func notFound(_ message: String) -> ServiceError { .init(status: 404, reason: "NotFound", message: message) }
+    /// 409: what the request would create exists already.
+    public static func alreadyExists(_ message: String) -> ServiceError { .init(status: 409, reason: "AlreadyExists", message: message) }
+    /// 409: the request conflicts with work in progress.
+    public static func conflict(_ message: String) -> ServiceError { .init(status: 409, reason: "Conflict", message: message) }
+    /// 429: too much in flight; the client retries later.
+    public static func tooManyRequests(_ message: String) -> ServiceError { .init(status: 429, reason: "TooManyRequests", message: message) }
+    /// 413: the request is larger than a write may be.
+    public static func tooLarge(_ message: String) -> ServiceError { .init(status: 413, reason: "RequestEntityTooLarge", message: message) }
+    /// 500: the member failed (storage, certificates); the request was fine.
+    public static func internalError(_ message: String) -> ServiceError { .init(status: 500, reason: "InternalError", message: message) }
 }
 
 /// A live watch registration; `cancel()` stops deliveries (idempotent).
@@ -127,6 +148,6 @@ extension ClusterService {
 
     /// By default a service has no certificate authority to share.
     public func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError> {
-        .failure(ServiceError(status: 404, reason: "NotFound", message: "this member serves no TLS credentials"))
+        .failure(ServiceError.notFound("this member serves no TLS credentials"))
     }
 }

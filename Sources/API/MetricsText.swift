@@ -170,6 +170,22 @@ public struct MetricsHistogram: Sendable, Equatable {
         bucketCounts = Array(repeating: 0, count: upperBounds.count)
     }
 
+    /// A histogram kept elsewhere in cumulative form (as Prometheus prints it): `cumulativeCounts[i]`
+    /// counts the observations at or below `upperBounds[i]`.
+    public init(upperBounds: [Double], cumulativeCounts: [UInt64], sum: Double, count: UInt64) {
+        precondition(cumulativeCounts.count == upperBounds.count, "one cumulative count per bound")
+        precondition(zip(cumulativeCounts, cumulativeCounts.dropFirst()).allSatisfy { $0 <= $1 }
+                     && (cumulativeCounts.last ?? 0) <= count, "cumulative counts must not decrease")
+        self.init(upperBounds: upperBounds)
+        var below: UInt64 = 0
+        for (i, cumulative) in cumulativeCounts.enumerated() {
+            bucketCounts[i] = cumulative - below
+            below = cumulative
+        }
+        self.sum = sum
+        self.count = count
+    }
+
     /// Records one observation.
     public mutating func observe(_ value: Double) {
         sum += value

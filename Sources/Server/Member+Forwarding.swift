@@ -38,14 +38,13 @@ extension Member {
     /// Follower side: hands `command` to the current leader.
     func forwardToLeader(_ command: [UInt8], completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
         guard let node, let transport, node.leader != Raft.noNode, node.leader != identity.nodeID else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "no leader is known yet; retry")))
+            return completion(.failure(ServiceError.unavailable("no leader is known yet; retry")))
         }
         let leader = node.leader
         let id = nextForwardID
         nextForwardID += 1
         guard transport.send(to: leader, ForwardMessage.proposal(requestID: id, command: command).encoded()) else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
-                                                    message: "the leader \(name(of: leader)) cannot be reached from \(identity.name); retry")))
+            return completion(.failure(ServiceError.unavailable("the leader \(name(of: leader)) cannot be reached from \(identity.name); retry")))
         }
         forwardsAwaitingLeader[id] = ForwardedWrite(
             leader: leader, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
@@ -86,7 +85,7 @@ extension Member {
             if !transport.send(to: peer, answer.encoded()) { metrics.messagesDropped += 1 }
         }
         guard node != nil, node!.role == .leader else {
-            return refuse(ServiceError(status: 503, reason: "ServiceUnavailable", message: "\(identity.name) does not lead any more; retry"))
+            return refuse(ServiceError.unavailable("\(identity.name) does not lead any more; retry"))
         }
         do {
             let index = try node!.propose(command)
@@ -146,6 +145,6 @@ extension Member {
     }
 
     static func forwardIndeterminate(_ why: String) -> ServiceError {
-        ServiceError(status: 504, reason: "Timeout", message: "the write \(why); it may still be applied: read before retrying")
+        ServiceError.timeout("the write \(why); it may still be applied: read before retrying")
     }
 }

@@ -126,24 +126,24 @@ extension Member {
 
     public func initializeCluster(completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
         guard identity.token == nil, node == nil else {
-            return completion(.failure(ServiceError(status: 409, reason: "AlreadyExists", message: "this agent already belongs to a cluster")))
+            return completion(.failure(ServiceError.alreadyExists("this agent already belongs to a cluster")))
         }
         let token = ClusterToken.generate()
         identity.token = token
         identity.founders = ["\(identity.advertiseHost):\(identity.peerPort)"]
         do { try identity.save(directory: options.dataDirectory) } catch {
             identity.token = nil
-            return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)")))
+            return completion(.failure(ServiceError.internalError("\(error)")))
         }
         let state = Raft.PersistentState.bootstrap(voters: [identity.nodeID])
         persistControl(entries: state.entries, hardState: state.hardState) { [weak self] error in
             guard let self else { return }
-            if let error { return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)"))) }
+            if let error { return completion(.failure(ServiceError.internalError("\(error)"))) }
             do {
                 try self.startRaft(state: state)
                 try self.writeAPIToken()
             } catch {
-                return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)")))
+                return completion(.failure(ServiceError.internalError("\(error)")))
             }
             self.node?.campaign()
             self.pump()

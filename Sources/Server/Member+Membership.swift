@@ -12,17 +12,17 @@ extension Member {
 
     public func joinCluster(endpoint: String, token text: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
         guard identity.token == nil, node == nil else {
-            return completion(.failure(ServiceError(status: 409, reason: "AlreadyExists", message: "this agent already belongs to a cluster")))
+            return completion(.failure(ServiceError.alreadyExists("this agent already belongs to a cluster")))
         }
         guard let token = ClusterToken(parsing: text) else {
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "malformed join token")))
+            return completion(.failure(ServiceError.badRequest("malformed join token")))
         }
         let parts = endpoint.split(separator: ":")
         guard parts.count <= 2, let host = parts.first.map(String.init), !host.isEmpty else {
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "endpoint must be HOST or HOST:PORT")))
+            return completion(.failure(ServiceError.badRequest("endpoint must be HOST or HOST:PORT")))
         }
         let port = parts.count == 2 ? UInt16(parts[1]) ?? 0 : options.apiPort
-        guard port > 0 else { return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "bad port in \(endpoint)"))) }
+        guard port > 0 else { return completion(.failure(ServiceError.badRequest("bad port in \(endpoint)"))) }
         let bearer = identity.with(token: token).apiToken(localFallback: "")
         // The endpoint must prove it belongs to the cluster of this token before the token's
         // bearer is sent to it: its certificate must chain to the CA the token derives.
@@ -30,7 +30,7 @@ extension Member {
         do {
             client = try memberClient(host: host, port: port, timeoutMilliseconds: 15_000, token: token)
         } catch {
-            return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)")))
+            return completion(.failure(ServiceError.internalError("\(error)")))
         }
         let me = MemberContext(name: identity.name, host: identity.advertiseHost, peerPort: identity.peerPort,
                                apiPort: options.apiPort, incarnation: identity.incarnation)
@@ -48,7 +48,7 @@ extension Member {
                 }
                 return .success(reply.body)
             } catch {
-                return .failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "\(error)"))
+                return .failure(ServiceError.unavailable("\(error)"))
             }
         }, then: { [weak self] result in
             guard let self else { return }
@@ -62,7 +62,7 @@ extension Member {
                     try self.startRaft(state: .joining)
                     try self.writeAPIToken()
                 } catch {
-                    return completion(.failure(ServiceError(status: 500, reason: "InternalError", message: "\(error)")))
+                    return completion(.failure(ServiceError.internalError("\(error)")))
                 }
                 for row in (try? JSONValue.parse(body))?.arrayValue ?? [] { self.learnAddress(fromMemberRow: row) }
                 Log.info("admitted to cluster \(hex16(token.clusterID)) as a learner; catching up")
@@ -79,21 +79,18 @@ extension Member {
 
     public func admitMember(_ request: JSONValue, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
         guard let node, node.role == .leader else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader")))
+            return completion(.failure(ServiceError.unavailable("this member is not the leader")))
         }
         guard let context = MemberContext(json: request) else {
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest",
-                                                    message: "a member needs name, host, peerPort, apiPort and incarnation")))
+            return completion(.failure(ServiceError.badRequest("a member needs name, host, peerPort, apiPort and incarnation")))
         }
         let id = MemberID.of(host: context.host, peerPort: context.peerPort)
         if node.membership.contains(id) {
             if peerAddresses[id]?.incarnation == context.incarnation { return completion(.success(members())) }
-            return completion(.failure(ServiceError(
-                status: 409, reason: "AlreadyExists",
-                message: "\(context.host):\(context.peerPort) is already member \(name(of: id)) with other data (was its data directory wiped?): run `shoal remove \(name(of: id))` first")))
+            return completion(.failure(ServiceError.alreadyExists("\(context.host):\(context.peerPort) is already member \(name(of: id)) with other data (was its data directory wiped?): run `shoal remove \(name(of: id))` first")))
         }
         if peerAddresses.contains(where: { $0.key != id && $0.value.name == context.name }) {
-            return completion(.failure(ServiceError(status: 409, reason: "AlreadyExists", message: "a member named \(context.name) already exists")))
+            return completion(.failure(ServiceError.alreadyExists("a member named \(context.name) already exists")))
         }
         learnAddress(id, PeerAddress(host: context.host, peerPort: context.peerPort, apiPort: context.apiPort,
                                      name: context.name, incarnation: context.incarnation))
@@ -112,7 +109,7 @@ extension Member {
         while let next = queuedMembershipChanges.first {
             guard node != nil, node!.role == .leader else {
                 queuedMembershipChanges.removeFirst()
-                next.completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader; retry")))
+                next.completion(.failure(ServiceError.unavailable("this member is not the leader; retry")))
                 continue
             }
             do {
@@ -123,7 +120,7 @@ extension Member {
             } catch .membershipChangeInProgress, .membershipChangeNotReady {
                 if loop.nowMilliseconds < next.deadline { return }  // try again at the next tick
                 queuedMembershipChanges.removeFirst()
-                next.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "another membership change did not finish in time; retry")))
+                next.completion(.failure(ServiceError.timeout("another membership change did not finish in time; retry")))
             } catch {
                 queuedMembershipChanges.removeFirst()
                 next.completion(.failure(Self.serviceError(error)))
@@ -135,18 +132,17 @@ extension Member {
 
     public func removeMember(named name: String, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
         guard let node, node.role == .leader else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader")))
+            return completion(.failure(ServiceError.unavailable("this member is not the leader")))
         }
         guard let id = node.membership.all.first(where: { self.name(of: $0) == name }) else {
-            return completion(.failure(ServiceError(status: 404, reason: "NotFound", message: "no member named \(name)")))
+            return completion(.failure(ServiceError.notFound("no member named \(name)")))
         }
         guard node.membership.voters != [id] else {
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "\(name) is the last voter")))
+            return completion(.failure(ServiceError.badRequest("\(name) is the last voter")))
         }
         if id == identity.nodeID {
             // The leader removing itself: hand over first, then the new leader removes it.
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest",
-                                                    message: "\(name) leads: run `shoal leave` on it to hand over and leave")))
+            return completion(.failure(ServiceError.badRequest("\(name) leads: run `shoal leave` on it to hand over and leave")))
         }
         proposeMembership(.init(.remove, node: id), completion: completion)
     }
@@ -155,14 +151,13 @@ extension Member {
 
     public func leaveCluster(completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
         guard let node else {
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: "this agent is not in a cluster")))
+            return completion(.failure(ServiceError.badRequest("this agent is not in a cluster")))
         }
         guard node.membership.voters != [identity.nodeID] else {
-            return completion(.failure(ServiceError(status: 400, reason: "BadRequest",
-                                                    message: "the last voter cannot leave; stop the agent instead")))
+            return completion(.failure(ServiceError.badRequest("the last voter cannot leave; stop the agent instead")))
         }
         guard leave == nil else {
-            return completion(.failure(ServiceError(status: 409, reason: "Conflict", message: "already leaving")))
+            return completion(.failure(ServiceError.conflict("already leaving")))
         }
         leave = LeaveProgress(completion: completion, deadline: loop.nowMilliseconds + 30_000)
         continueLeaving()
@@ -173,7 +168,7 @@ extension Member {
         guard var progress = leave, node != nil else { return }
         if loop.nowMilliseconds > progress.deadline {
             leave = nil
-            return progress.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "could not leave in time; retry")))
+            return progress.completion(.failure(ServiceError.timeout("could not leave in time; retry")))
         }
         if node!.role == .leader {
             if node!.status.leadTransferee == Raft.noNode, let heir = bestHeir() {
@@ -202,7 +197,7 @@ extension Member {
                 let message = (try? JSONValue.parse(reply.body))?["message"]?.stringValue ?? "status \(reply.status)"
                 return .failure(ServiceError(status: reply.status, reason: "LeaveFailed", message: message))
             } catch {
-                return .failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "\(error)"))
+                return .failure(ServiceError.unavailable("\(error)"))
             }
         }, then: { [weak self] result in
             guard let self, let progress = self.leave else { return }

@@ -168,8 +168,7 @@ extension Member {
             if waiter.term == entry.term, case .membership = entry.payload {
                 waiter.completion(.success(members()))
             } else {
-                waiter.completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
-                                                        message: "leadership changed before the membership change committed; retry")))
+                waiter.completion(.failure(ServiceError.unavailable("leadership changed before the membership change committed; retry")))
             }
         }
         for proposal in proposals.removeValue(forKey: entry.index) ?? [] {
@@ -233,8 +232,7 @@ extension Member {
     func readConfirmed(_ state: Raft.ReadState) {
         guard let waiter = readWaiters.removeValue(forKey: state.requestID) else { return }
         guard let index = state.index else {
-            waiter.completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
-                                                    message: "leadership could not be confirmed; retry")))
+            waiter.completion(.failure(ServiceError.unavailable("leadership could not be confirmed; retry")))
             return
         }
         readsAwaitingApply.append((index, waiter.completion))
@@ -252,8 +250,7 @@ extension Member {
     }
 
     /// Another entry took the index a write was appended at: it was not, and will not be, applied.
-    static let writeNotApplied = ServiceError(status: 503, reason: "ServiceUnavailable",
-                                              message: "leadership changed before the write committed; it was not applied, retry")
+    static let writeNotApplied = ServiceError.unavailable("leadership changed before the write committed; it was not applied, retry")
 
     /// Fails proposals and reads that waited too long (the client gets a 504 and may retry).
     func expireWaiters() {
@@ -264,17 +261,16 @@ extension Member {
             let kept = waiting.filter { $0.deadline > now }
             proposals[index] = kept.isEmpty ? nil : kept
             for proposal in expired {
-                proposal.completion(.failure(ServiceError(status: 504, reason: "Timeout",
-                                                          message: "the write was not committed in time; it may still be applied")))
+                proposal.completion(.failure(ServiceError.timeout("the write was not committed in time; it may still be applied")))
             }
         }
         for (index, waiter) in membershipWaiters where waiter.deadline <= now {
             membershipWaiters[index] = nil
-            waiter.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "the membership change was not committed in time")))
+            waiter.completion(.failure(ServiceError.timeout("the membership change was not committed in time")))
         }
         for (id, waiter) in readWaiters where waiter.deadline <= now {
             readWaiters[id] = nil
-            waiter.completion(.failure(ServiceError(status: 504, reason: "Timeout", message: "could not confirm a linearizable read in time")))
+            waiter.completion(.failure(ServiceError.timeout("could not confirm a linearizable read in time")))
         }
     }
 

@@ -75,7 +75,7 @@ extension Member: ClusterService {
 
     private func proposeCommand(_ write: ObjectWrite, completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
         guard node != nil else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
+            return completion(.failure(ServiceError.unavailable("this agent is not in a cluster")))
         }
         let command: StoreCommand
         switch write {
@@ -95,7 +95,7 @@ extension Member: ClusterService {
     /// Proposes an encoded command here as the leader, or hands it to the leader.
     private func proposeEncoded(_ bytes: [UInt8], completion: @escaping (Result<StoreResult, ServiceError>) -> Void) {
         guard node != nil else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
+            return completion(.failure(ServiceError.unavailable("this agent is not in a cluster")))
         }
         guard node!.role == .leader else { return forwardToLeader(bytes, completion: completion) }
         do {
@@ -126,7 +126,7 @@ extension Member: ClusterService {
 
     public func awaitLinearizableRead(completion: @escaping (Result<Void, ServiceError>) -> Void) {
         guard node != nil else {
-            return completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable", message: "this agent is not in a cluster")))
+            return completion(.failure(ServiceError.unavailable("this agent is not in a cluster")))
         }
         let id = nextReadID
         nextReadID += 1
@@ -135,8 +135,7 @@ extension Member: ClusterService {
             readWaiters[id] = ReadWaiter(deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
             schedulePump()
         } catch {
-            completion(.failure(ServiceError(status: 503, reason: "ServiceUnavailable",
-                                             message: error == .noLeader ? "no leader is known; retry" : "too many reads waiting; retry")))
+            completion(.failure(ServiceError.unavailable(error == .noLeader ? "no leader is known; retry" : "too many reads waiting; retry")))
         }
     }
 
@@ -171,6 +170,9 @@ extension Member: ClusterService {
         o["learners"] = .array(s.membership.learners.map { .string(name(of: $0)) })
         o["storeRevision"] = .int(Int64(store.revision))
         o["clusterVersion"] = .int(Int64(store.clusterVersion))
+        // The newest version every member runs, as this member heard in their handshakes (what
+        // the leader would move the cluster to); null until it heard from all of them.
+        o["clusterVersionEveryMemberRuns"] = clusterVersionEveryMemberRuns().map { .int(Int64($0)) } ?? .null
         o["objects"] = .int(Int64(store.count))
         return .object(o)
     }
@@ -241,15 +243,15 @@ extension Member: ClusterService {
 
     static func serviceError(_ error: Raft.ProposalError) -> ServiceError {
         switch error {
-        case .notLeader: return ServiceError(status: 503, reason: "ServiceUnavailable", message: "this member is not the leader; retry")
-        case .transferInProgress: return ServiceError(status: 503, reason: "ServiceUnavailable", message: "leadership is moving; retry")
-        case .overloaded: return ServiceError(status: 429, reason: "TooManyRequests", message: "too many writes in flight; retry")
-        case .entryTooLarge(let bytes): return ServiceError(status: 413, reason: "RequestEntityTooLarge", message: "a write of \(bytes) bytes is too large")
+        case .notLeader: return ServiceError.unavailable("this member is not the leader; retry")
+        case .transferInProgress: return ServiceError.unavailable("leadership is moving; retry")
+        case .overloaded: return ServiceError.tooManyRequests("too many writes in flight; retry")
+        case .entryTooLarge(let bytes): return ServiceError.tooLarge("a write of \(bytes) bytes is too large")
         case .membershipChangeNotReady, .membershipChangeInProgress:
-            return ServiceError(status: 503, reason: "ServiceUnavailable", message: "another membership change is in progress; retry")
-        case .invalidMembershipChange(let why): return ServiceError(status: 400, reason: "BadRequest", message: "invalid membership change: \(why)")
-        case .invalidTransferTarget(let id): return ServiceError(status: 400, reason: "BadRequest", message: "cannot hand leadership to \(hex16(id))")
-        case .emptyProposal: return ServiceError(status: 400, reason: "BadRequest", message: "empty write")
+            return ServiceError.unavailable("another membership change is in progress; retry")
+        case .invalidMembershipChange(let why): return ServiceError.badRequest("invalid membership change: \(why)")
+        case .invalidTransferTarget(let id): return ServiceError.badRequest("cannot hand leadership to \(hex16(id))")
+        case .emptyProposal: return ServiceError.badRequest("empty write")
         }
     }
 }

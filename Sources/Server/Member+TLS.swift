@@ -166,7 +166,7 @@ extension Member {
 
     public func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError> {
         guard let tls else {
-            return .failure(ServiceError(status: 404, reason: "NotFound", message: "this member serves plain HTTP (--insecure-http): there is no CA"))
+            return .failure(ServiceError.notFound("this member serves plain HTTP (--insecure-http): there is no CA"))
         }
         var o = JSONObject()
         o["certificateAuthority"] = .string(tls.ca.certificatePEM)
@@ -179,7 +179,7 @@ extension Member {
                 o["clientCertificate"] = .string(issued.certificatePEM)
                 o["clientKey"] = .string(issued.privateKeyPEM)
             } catch {
-                return .failure(ServiceError(status: 500, reason: "InternalError", message: "cannot issue a client certificate: \(error)"))
+                return .failure(ServiceError.internalError("cannot issue a client certificate: \(error)"))
             }
         }
         return .success(.object(o))

@@ -91,11 +91,20 @@ final class ClusterFormationTests: XCTestCase {
         let leader = try cluster.waitForLeader()
         let term = try cluster.status(leader)["term"]?.intValue
 
+        func failedHandshakes() throws -> Double {
+            try ["h1", "h2", "h3"].reduce(0) { $0 + (try cluster.metric($1, "shoal_peer_handshakes_failed_total") ?? 0) }
+        }
+        let failedBefore = try failedHandshakes()
+
         let stranger = cluster.addHost(4)
         let otherToken = try cluster.run([TestCluster.binary, "token", "--generate"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         try cluster.start(stranger, founding: false,
                           extra: ["--peers", cluster.founders, "--token", otherToken])
-        sleep(2)
+        // Evidence that the stranger tried, not a pause: the members closed at least three of
+        // its connections before they authenticated (it dials each founder, and retries).
+        try cluster.waitFor("the members to refuse the stranger's connections", timeout: 10) {
+            try failedHandshakes() >= failedBefore + 3
+        }
         XCTAssertEqual(try cluster.status(leader)["term"]?.intValue, term, "the stranger disturbed the cluster")
         XCTAssertEqual(cluster.leader(among: ["h1", "h2", "h3"]), leader)
         let members = try cluster.api(leader, "GET", "/shoal/v1/members").body.arrayValue ?? []

@@ -89,8 +89,10 @@ final class ClusterToolTests: XCTestCase {
         }
         XCTAssertEqual(status, 200)
         let text = body.stringValue ?? ""
+        // The member's families and the API server's own (requests answered so far, TLS).
         for family in ["shoal_raft_term", "shoal_raft_is_leader 1", "shoal_raft_commit_index", "shoal_wal_sync_seconds_bucket",
-                       "shoal_store_objects "] {
+                       "shoal_store_objects ", "shoal_api_requests_total{method=\"POST\",code=\"201\"} ",
+                       "shoal_api_request_duration_seconds_count ", "shoal_api_connections ", "shoal_api_tls_failures_total"] {
             XCTAssertTrue(text.contains(family), "missing \(family) in\n\(text)")
         }
         XCTAssertGreaterThanOrEqual(objects(text) ?? 0, 2, "the ConfigMap and the leader's Member at least")

@@ -278,7 +278,10 @@ final class KubectlTests: XCTestCase {
         try cluster.waitFor("the watch to list", timeout: 10) {
             (try String(contentsOfFile: watchOutput, encoding: .utf8)).contains("NAME") || watcher.isRunning
         }
-        usleep(500_000)
+        // The watch is open on a member once its stream is registered there (not after a pause).
+        try cluster.waitFor("kubectl's watch to reach a member", timeout: 10) {
+            try cluster.names.reduce(0) { $0 + (try cluster.metric($1, "shoal_api_watches") ?? 0) } >= 1
+        }
         try k.run(["create", "configmap", "watched", "--from-literal=a=1"])
         try k.run(["label", "configmap", "watched", "seen=yes"])
         try cluster.waitFor("two events for the watched configmap", timeout: 10) {
@@ -338,7 +341,12 @@ final class KubectlTests: XCTestCase {
         try cluster.waitFor("every member in the member list", timeout: 10) {
             try cluster.api("h1", "GET", "/shoal/v1/members").body.arrayValue?.count == 3
         }
-        sleep(1)  // several rounds of the leader's duties, each of which would move the version
+        // The leader heard every member's handshake and found one that runs version 1 only: that
+        // is the figure its duties move the cluster to, so the cluster stays where it is.
+        let leader = try cluster.waitForLeader()
+        try cluster.waitFor("the leader to hear every member's version", timeout: 10) {
+            try cluster.status(leader)["clusterVersionEveryMemberRuns"]?.intValue == 1
+        }
         for name in cluster.names {
             XCTAssertEqual(try cluster.status(name)["clusterVersion"]?.intValue, 1, name)
             XCTAssertEqual(try cluster.api(name, "GET", "/apis/apps/v1/namespaces/default/deployments").status, 404)

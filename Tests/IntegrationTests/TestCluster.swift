@@ -237,6 +237,13 @@ final class TestCluster {
         return found!
     }
 
+    /// The value of an unlabelled sample on the host's `/metrics` (nil when it is absent).
+    func metric(_ name: String, _ family: String) throws -> Double? {
+        let text = try api(name, "GET", "/metrics", token: "").body.stringValue ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix(family + " ") }
+        return line.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+
     func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
