@@ -31,6 +31,15 @@ final class FaultTests: XCTestCase {
         XCTAssertNotNil(write.body["message"]?.stringValue)
         let read = try cluster.api(leader, "GET", "/api/v1/namespaces/default/configmaps", timeoutMilliseconds: 15_000)
         XCTAssertTrue([503, 504].contains(read.status), "\(read)")
+        // Nothing on the cut-off member's loop waits for the silent peers: not at the cut, not
+        // when it gives their connections up as dead (silence timeout) and dials again. A
+        // blocking call there once stalled it for seconds. The bound is far above scheduling
+        // noise (the loop ticks every 10 ms; a busy CI machine starves it for a few hundred).
+        try cluster.waitFor("the cut-off member to give up its silent peer connections", timeout: 30) {
+            try cluster.metricSum(leader, "shoal_peer_connected") == 0
+        }
+        let stall = try XCTUnwrap(cluster.metric(leader, "shoal_loop_stall_max_seconds"))
+        XCTAssertLessThan(stall, TestCluster.loopStallSecondsMax, "the cut-off member's event loop stalled:\n\(cluster.log(leader).suffix(3000))")
 
         cluster.healAll()
         try cluster.waitFor("the healed member to catch up", timeout: 10) {

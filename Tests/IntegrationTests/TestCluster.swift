@@ -237,11 +237,25 @@ final class TestCluster {
         return found!
     }
 
+    /// A loop stall (`shoal_loop_stall_max_seconds`) this long means something blocked the
+    /// loop (a blocking call, a wait); CPU starvation on a busy 2-core CI machine stays well
+    /// under it.
+    static let loopStallSecondsMax = 1.0
+
     /// The value of an unlabelled sample on the host's `/metrics` (nil when it is absent).
     func metric(_ name: String, _ family: String) throws -> Double? {
         let text = try api(name, "GET", "/metrics", token: "").body.stringValue ?? ""
         let line = text.split(separator: "\n").first { $0.hasPrefix(family + " ") }
         return line.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+
+    /// The sum of a family's samples on the host's `/metrics`, whatever their labels (nil
+    /// when it has none).
+    func metricSum(_ name: String, _ family: String) throws -> Double? {
+        let text = try api(name, "GET", "/metrics", token: "").body.stringValue ?? ""
+        let values = text.split(separator: "\n").filter { $0.hasPrefix(family + " ") || $0.hasPrefix(family + "{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        return values.isEmpty ? nil : values.reduce(0, +)
     }
 
     func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
