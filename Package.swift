@@ -67,7 +67,7 @@ let package = Package(
                            .product(name: "X509", package: "swift-certificates")]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
-        .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage"]),
+        .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage", "Server", "Store", "API", "JSON", "Transport"]),
 
         .executableTarget(
             name: "shoal",
@@ -75,7 +75,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-sim",
-            dependencies: ["SimKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SimKit", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "shoal-bench",
             dependencies: ["RaftCore", "RaftStorage", "Transport", "API", "Store", "JSON",
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON", "Store", "Transport"]),
         .testTarget(
-            name: "SimKitTests", dependencies: ["SimKit", "RaftCore"],
+            name: "SimKitTests", dependencies: ["SimKit", "RaftCore", "Server"],
             resources: [.copy("testdata")]),
     ]
 )

@@ -58,6 +58,8 @@ public final class GroupCommitWorker: @unchecked Sendable {
         public var sumSeconds: Double = 0
         public var count: UInt64 = 0
 
+        public init() {}
+
         mutating func record(seconds: Double) {
             for (i, bound) in GroupCommitWorker.syncLatencyBucketsSeconds.enumerated() where seconds <= bound {
                 cumulativeCounts[i] += 1
@@ -141,16 +143,22 @@ public final class GroupCommitWorker: @unchecked Sendable {
         }
     }
 
-    private func commit(_ group: [Batch]) {
-        if let stopped {
-            onDurable([], stopped)
-            return
-        }
+    /// Buffers one group's batches in the WAL, in order (one frame once committed). The
+    /// simulator's writer shares this with the thread.
+    public static func append(_ group: [Batch], to wal: WriteAheadLog) {
         for batch in group {
             if let snapshot = batch.installedSnapshot { wal.appendSnapshotInstalled(index: snapshot.index, term: snapshot.term) }
             wal.append(entries: batch.entries)
             if let state = batch.hardState { wal.append(hardState: state) }
         }
+    }
+
+    private func commit(_ group: [Batch]) {
+        if let stopped {
+            onDurable([], stopped)
+            return
+        }
+        Self.append(group, to: wal)
         if group.contains(where: \.needsSync) {
             do {
                 var start = timespec()

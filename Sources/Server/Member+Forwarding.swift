@@ -47,7 +47,7 @@ extension Member {
             return completion(.failure(ServiceError.unavailable("the leader \(name(of: leader)) cannot be reached from \(identity.name); retry")))
         }
         forwardsAwaitingLeader[id] = ForwardedWrite(
-            leader: leader, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
+            leader: leader, deadline: nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
         metrics.writesForwarded += 1
     }
 
@@ -120,7 +120,7 @@ extension Member {
 
     /// The connection to `peer` closed: writes it had not answered may or may not be in its log.
     func failForwards(to peer: UInt64, because why: String) {
-        for (id, waiting) in forwardsAwaitingLeader where waiting.leader == peer {
+        for (id, waiting) in forwardsAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader == peer {
             forwardsAwaitingLeader[id] = nil
             metrics.forwardsIndeterminate += 1
             waiting.completion(.failure(Self.forwardIndeterminate(why)))
@@ -129,15 +129,15 @@ extension Member {
 
     /// The leader changed: answers from the old one get a short grace period, then 504.
     func shortenForwardDeadlines(awayFrom oldLeader: UInt64) {
-        let latest = loop.nowMilliseconds + Self.forwardAnswerGraceMilliseconds
-        for (id, waiting) in forwardsAwaitingLeader where waiting.leader == oldLeader && waiting.deadline > latest {
+        let latest = nowMilliseconds + Self.forwardAnswerGraceMilliseconds
+        for (id, waiting) in forwardsAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader == oldLeader && waiting.deadline > latest {
             forwardsAwaitingLeader[id]!.deadline = latest
         }
     }
 
     /// Forwarded writes whose leader did not answer in time.
     func expireForwards(now: UInt64) {
-        for (id, waiting) in forwardsAwaitingLeader where waiting.deadline <= now {
+        for (id, waiting) in forwardsAwaitingLeader.filter({ $0.value.deadline <= now }).sorted(by: { $0.key < $1.key }) {
             forwardsAwaitingLeader[id] = nil
             metrics.forwardsIndeterminate += 1
             waiting.completion(.failure(Self.forwardIndeterminate("got no answer from the leader \(name(of: waiting.leader)) in time")))

@@ -60,10 +60,12 @@ extension Member {
         guard ids.contains(identity.nodeID) else {
             throw .usage("this member (\(identity.advertiseHost):\(identity.peerPort)) is not in --peers \(options.founders.joined(separator: ","))")
         }
-        try refuseIfAlreadyMember(addresses: addresses, token: token)
+        // A simulated member (no loop: no HTTP, no files of its own) has no wiped directory to
+        // detect and keeps its identity in memory.
+        if loop != nil { try refuseIfAlreadyMember(addresses: addresses, token: token) }
         identity.token = token
         identity.founders = addresses.map { "\($0.host):\($0.port)" }
-        try identity.save(directory: options.dataDirectory)
+        if loop != nil { try identity.save(directory: options.dataDirectory) }
         let state = Raft.PersistentState.bootstrap(voters: ids)
         do {
             storage.append(entries: state.entries, hardState: state.hardState)

@@ -37,7 +37,7 @@ extension Member {
         let body = JSONValue.object(JSONObject([("name", .string(me.name)), ("host", .string(me.host)),
                                                 ("peerPort", .int(Int64(me.peerPort))), ("apiPort", .int(Int64(me.apiPort))),
                                                 ("incarnation", .string(hex16(me.incarnation)))])).serialized()
-        inBackground(on: loop, { () -> Result<[UInt8], ServiceError> in
+        self.host.background(bulk: false, { () -> Result<[UInt8], ServiceError> in
             do {
                 let reply = try client.send(
                     method: "POST", target: "/shoal/v1/members",
@@ -100,7 +100,7 @@ extension Member {
     /// Proposes a membership change for a client. Changes go one at a time: while another is
     /// uncommitted (a promotion, another join) it waits its turn, up to the proposal timeout.
     func proposeMembership(_ change: Raft.MembershipChange, completion: @escaping (Result<JSONValue, ServiceError>) -> Void) {
-        queuedMembershipChanges.append((change, loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion))
+        queuedMembershipChanges.append((change, nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion))
         proposeQueuedMembershipChanges()
     }
 
@@ -118,7 +118,7 @@ extension Member {
                 membershipWaiters[index] = (node!.term, next.deadline, next.completion)
                 pump()
             } catch .membershipChangeInProgress, .membershipChangeNotReady {
-                if loop.nowMilliseconds < next.deadline { return }  // try again at the next tick
+                if nowMilliseconds < next.deadline { return }  // try again at the next tick
                 queuedMembershipChanges.removeFirst()
                 next.completion(.failure(ServiceError.timeout("another membership change did not finish in time; retry")))
             } catch {
@@ -159,14 +159,14 @@ extension Member {
         guard leave == nil else {
             return completion(.failure(ServiceError.conflict("already leaving")))
         }
-        leave = LeaveProgress(completion: completion, deadline: loop.nowMilliseconds + 30_000)
+        leave = LeaveProgress(completion: completion, deadline: nowMilliseconds + 30_000)
         continueLeaving()
     }
 
     /// Drives a leave: hand leadership over, then ask the new leader to remove this member.
     func continueLeaving() {
         guard var progress = leave, node != nil else { return }
-        if loop.nowMilliseconds > progress.deadline {
+        if nowMilliseconds > progress.deadline {
             leave = nil
             return progress.completion(.failure(ServiceError.timeout("could not leave in time; retry")))
         }
@@ -190,7 +190,7 @@ extension Member {
             leave = progress
             return Log.warn("cannot ask the leader to remove this member: \(error)")
         }
-        inBackground(on: loop, { () -> Result<Void, ServiceError> in
+        host.background(bulk: false, { () -> Result<Void, ServiceError> in
             do {
                 let reply = try client.send(method: "DELETE", target: target, headers: [("Authorization", "Bearer \(bearer)")])
                 if reply.status == 200 { return .success(()) }
@@ -209,9 +209,7 @@ extension Member {
                 Log.info("\(self.identity.name) left the cluster; stopping")
                 progress.completion(.success(.object(JSONObject([("left", .string(self.identity.name))]))))
                 // Let the answer reach the client before the loop stops.
-                let timer = LoopTimer(loop: self.loop)
-                timer.start(afterMilliseconds: 300) { [weak self] in self?.shutDown(exitCode: 0) }
-                self.leaveTimer = timer
+                self.host.after(milliseconds: 300) { [weak self] in self?.shutDown(exitCode: 0) }
             case .failure:
                 var retry = progress
                 retry.removalRequested = false  // try again on a later tick (e.g. the leader moved)

@@ -28,7 +28,7 @@ extension Member {
 
     /// Logs and counts loop stalls (the gap between two ticks far over the tick interval).
     func noteTickGap() {
-        let now = MonotonicClock.nowNanoseconds
+        let now = host.monotonicNanoseconds
         defer { lastTickNanoseconds = now }
         guard lastTickNanoseconds > 0 else { return }
         let gapMilliseconds = (now - lastTickNanoseconds) / 1_000_000
@@ -116,7 +116,7 @@ extension Member {
     func walCompleted(tokens: [UInt64], error: StorageError?) {
         if let error {
             Log.error("storage failed, stopping this member: \(error)")
-            for (_, done) in controlCompletions { done(error) }
+            for (_, done) in controlCompletions.sorted(by: { $0.key < $1.key }) { done(error) }
             controlCompletions = [:]
             shutDown(exitCode: 3)
             return
@@ -164,6 +164,7 @@ extension Member {
             membershipApplied(change, membership, index: entry.index)
         }
         metrics.appliedEntries += 1
+        onApplied?(entry, result)
         if let waiter = membershipWaiters.removeValue(forKey: entry.index) {
             if waiter.term == entry.term, case .membership = entry.payload {
                 waiter.completion(.success(members()))
@@ -190,7 +191,7 @@ extension Member {
     }
 
     func notifySubscribers(_ events: [WatchEvent]) {
-        for (id, deliver) in subscribers where !deliver(events) { subscribers[id] = nil }
+        for (id, deliver) in subscribers.sorted(by: { $0.key < $1.key }) where !deliver(events) { subscribers[id] = nil }
     }
 
     // MARK: Snapshots received from the leader
@@ -200,7 +201,7 @@ extension Member {
             let file = try storage.installSnapshotFile(snapshot)
             try restoreStore(from: file)
             learnAddressesFromStore()
-            for (_, deliver) in subscribers { _ = deliver([]) }  // a gap: watchers must re-list
+            for (_, deliver) in subscribers.sorted(by: { $0.key < $1.key }) { _ = deliver([]) }  // a gap: watchers must re-list
             subscribers = [:]
             Log.info("installed a snapshot from the leader at index \(snapshot.meta.index) (\(file.sizeBytes) bytes)")
             return true
@@ -254,9 +255,9 @@ extension Member {
 
     /// Fails proposals and reads that waited too long (the client gets a 504 and may retry).
     func expireWaiters() {
-        let now = loop.nowMilliseconds
+        let now = nowMilliseconds
         expireForwards(now: now)
-        for (index, waiting) in proposals where waiting.contains(where: { $0.deadline <= now }) {
+        for (index, waiting) in proposals.filter({ $0.value.contains { $0.deadline <= now } }).sorted(by: { $0.key < $1.key }) {
             let expired = waiting.filter { $0.deadline <= now }
             let kept = waiting.filter { $0.deadline > now }
             proposals[index] = kept.isEmpty ? nil : kept
@@ -264,11 +265,11 @@ extension Member {
                 proposal.completion(.failure(ServiceError.timeout("the write was not committed in time; it may still be applied")))
             }
         }
-        for (index, waiter) in membershipWaiters where waiter.deadline <= now {
+        for (index, waiter) in membershipWaiters.filter({ $0.value.deadline <= now }).sorted(by: { $0.key < $1.key }) {
             membershipWaiters[index] = nil
             waiter.completion(.failure(ServiceError.timeout("the membership change was not committed in time")))
         }
-        for (id, waiter) in readWaiters where waiter.deadline <= now {
+        for (id, waiter) in readWaiters.filter({ $0.value.deadline <= now }).sorted(by: { $0.key < $1.key }) {
             readWaiters[id] = nil
             waiter.completion(.failure(ServiceError.timeout("could not confirm a linearizable read in time")))
         }

@@ -80,7 +80,7 @@ extension Member: ClusterService {
         let command: StoreCommand
         switch write {
         case .create(let object):
-            let (seconds, _) = WallClock.now()
+            let seconds = host.unixSeconds
             command = .create(object: object, uid: newUID(), creationTimestamp: Timestamp.format(unixSeconds: seconds))
         case let .update(object, expected):
             command = .update(object: object, expectedResourceVersion: expected)
@@ -100,7 +100,7 @@ extension Member: ClusterService {
         guard node!.role == .leader else { return forwardToLeader(bytes, completion: completion) }
         do {
             let index = try node!.propose(bytes)
-            proposals[index, default: []].append(PendingProposal(term: node!.term, deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
+            proposals[index, default: []].append(PendingProposal(term: node!.term, deadline: nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds),
                                                completion: completion))
             metrics.proposals += 1
             schedulePump()
@@ -119,7 +119,7 @@ extension Member: ClusterService {
     func stamped(_ write: TypedWrite) -> TypedWrite {
         var write = write
         if write.verb == .create && write.uid.isEmpty { write.uid = newUID() }
-        let (seconds, _) = WallClock.now()
+        let seconds = host.unixSeconds
         write.now = Timestamp.format(unixSeconds: seconds)
         return write
     }
@@ -132,7 +132,7 @@ extension Member: ClusterService {
         nextReadID += 1
         do {
             try node!.readIndex(requestID: id)
-            readWaiters[id] = ReadWaiter(deadline: loop.nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
+            readWaiters[id] = ReadWaiter(deadline: nowMilliseconds + UInt64(options.proposalTimeoutMilliseconds), completion: completion)
             schedulePump()
         } catch {
             completion(.failure(ServiceError.unavailable(error == .noLeader ? "no leader is known; retry" : "too many reads waiting; retry")))

@@ -19,7 +19,7 @@ extension Member {
         snapshotInProgress = true
         let copy = store
         let snapshots = storage.snapshots
-        inBackground(on: loop, bulk: true, { () -> Result<SnapshotFile, StorageError> in
+        host.background(bulk: true, { () -> Result<SnapshotFile, StorageError> in
             var writer = copy.snapshotWriter()
             do throws(StorageError) {
                 return .success(try snapshots.save(meta: meta) { writer.next() })
@@ -32,11 +32,19 @@ extension Member {
             switch result {
             case .success(let file):
                 guard self.node != nil else { return }
+                // While this one was written, the leader may have sent a newer snapshot and
+                // this member installed it: the log is already compacted past this one, which
+                // is then of no use (its file stays until retention removes it).
+                let installed = self.node!.status.snapshotIndex
+                guard meta.index > installed else {
+                    Log.info("dropped the snapshot at index \(meta.index): the one at \(installed) was installed while it was written")
+                    return
+                }
                 self.storage.noteSnapshot(file)
                 // The dropped entries are freed on a background thread (tens of ms for 100k
                 // entries), not on the loop.
                 let dropped = DroppedValue(self.node!.compactHandingBack(to: meta.index, snapshotSizeBytes: file.sizeBytes).dropped)
-                inBackground(on: self.loop, bulk: true, { dropped.free() }, then: { _ in })
+                self.host.background(bulk: true, { dropped.free() }, then: { _ in })
                 self.worker.compact(through: meta.index)
                 self.metrics.snapshots += 1
                 Log.info("snapshot at index \(meta.index): \(file.sizeBytes) bytes")

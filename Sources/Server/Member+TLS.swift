@@ -117,7 +117,7 @@ extension Member {
         let directory = options.dataDirectory
         let url = apiURL
         let files = UncheckedFiles(serving: tls?.serving, ca: tls?.ca)
-        inBackground(on: loop, { () -> ServerError? in
+        host.background(bulk: false, { () -> ServerError? in
             do {
                 try Self.writeTLSFiles(directory: directory, serving: files.serving, ca: files.ca, apiURL: url)
                 return nil

@@ -31,7 +31,7 @@ extension Member {
     /// them (kubectl does on every create and apply) does not stall the loop while they are
     /// generated from the kind registry.
     func prepareAPIDocuments() {
-        inBackground(on: loop, { OpenAPIDocuments.prepare() }, then: { _ in })
+        host.background(bulk: false, { OpenAPIDocuments.prepare() }, then: { _ in })
     }
 
     func runWorkloadDuties() {
@@ -69,7 +69,7 @@ extension Member {
         guard let target = clusterVersionEveryMemberRuns(), target > store.clusterVersion, node != nil else { return }
         if let at = workload.versionProposedAtTick, ticks - at < WorkloadDuties.versionRetryTicks { return }
         workload.versionProposedAtTick = ticks
-        let (seconds, _) = WallClock.now()
+        let seconds = host.unixSeconds
         let command = StoreCommand.setClusterVersion(version: target, now: Timestamp.format(unixSeconds: seconds))
         do {
             _ = try node!.propose(command.encoded())
@@ -213,7 +213,7 @@ extension Member {
     /// also ends it here, so a pod on a dead host does not linger as Terminating forever).
     private func expireGracePeriods() {
         guard workload.expiriesInFlight.count < WorkloadDuties.expiriesPerRoundMax else { return }
-        let (seconds, _) = WallClock.now()
+        let seconds = host.unixSeconds
         var started = 0
         for pod in store.objectsBeingDeleted(.pod) {
             guard started < WorkloadDuties.expiriesPerRoundMax,
@@ -235,6 +235,6 @@ extension Member {
     public func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T, then: @escaping (T) -> Void) {
         // Bulk priority: a list rendered here must not starve the loop (and its heartbeats)
         // of a busy processor.
-        inBackground(on: loop, bulk: true, work, then: then)
+        host.background(bulk: true, work, then: then)
     }
 }

@@ -17,17 +17,16 @@ import Glibc
 /// threads only `loop.post` back to it (hence the unchecked Sendable).
 public final class Member: @unchecked Sendable {
     let options: ServerOptions
-    let loop: EventLoop
+    /// The world the member runs in: clocks, threads, disk writer, peers (MemberHost.swift).
+    let host: any MemberHost
     var identity: AgentIdentity
     let storage: MemberStorage
-    var worker: GroupCommitWorker!
+    var worker: WALWriter!
     var node: RaftNode?
-    var transport: PeerTransport?
+    var transport: PeerNetwork?
     var api: APIServer?
     public internal(set) var store = Store()
-    var tickTimer: LoopTimer?
-    /// Runs a scheduled `pump` once at the end of each loop iteration (see `schedulePump`).
-    var pumpCheck: LoopCheck?
+    /// Whether a `pump` runs at the end of this loop iteration (see `schedulePump`).
     var pumpScheduled = false
     var localAPIToken: String
 
@@ -56,7 +55,6 @@ public final class Member: @unchecked Sendable {
     var lastObservedTerm: Raft.Term = 0
     var lastObservedLeader: UInt64 = Raft.noNode
     var leave: LeaveProgress?
-    var leaveTimer: LoopTimer?
     var memberWritesInFlight = 0
     /// The leader's cluster-level bookkeeping under cluster version 2 (`Member+Workload.swift`).
     var workload = WorkloadDuties()
@@ -66,10 +64,8 @@ public final class Member: @unchecked Sendable {
     /// The CA and serving certificate (nil with `--insecure-http`; Member+TLS.swift).
     var tls: MemberTLS?
     var tlsRenewTimer: LoopTimer?
-    var uidRandom: Raft.Random = {
-        var system = SystemRandomNumberGenerator()
-        return Raft.Random(seed: system.next())
-    }()
+    /// Draws the uids of objects this member creates (seeded by the host).
+    var uidRandom: Raft.Random
     /// Membership changes clients asked for, waiting for their turn (one at a time).
     var queuedMembershipChanges: [(change: Raft.MembershipChange, deadline: UInt64, completion: (Result<JSONValue, ServiceError>) -> Void)] = []
     var lastPromotionTick: UInt64 = 0
@@ -80,6 +76,10 @@ public final class Member: @unchecked Sendable {
     var controlCompletions: [UInt64: (StorageError?) -> Void] = [:]
     /// Membership changes proposed for a client, by entry index.
     var membershipWaiters: [Raft.Index: (term: Raft.Term, deadline: UInt64, completion: (Result<JSONValue, ServiceError>) -> Void)] = [:]
+    /// Called after each committed entry is applied to the store, with the store's result
+    /// (nil for entries that are not commands): the simulator's checkers watch every member
+    /// apply the same log the same way.
+    public var onApplied: ((_ entry: Raft.Entry, _ result: StoreResult?) -> Void)?
     /// Set when the member must stop (a fatal storage error, or it left the cluster).
     public private(set) var exitCode: Int32?
 
@@ -112,34 +112,61 @@ public final class Member: @unchecked Sendable {
 
     /// Opens the data directory, recovers, and starts transport, API and ticks on `loop`.
     /// Call on the loop thread before `loop.run()`.
-    public init(options: ServerOptions, loop: EventLoop) throws(ServerError) {
-        self.options = options
-        store.clusterVersionMax = options.clusterVersionMax
-        self.loop = loop
+    public convenience init(options: ServerOptions, loop: EventLoop) throws(ServerError) {
         try Self.makeDirectories(options.dataDirectory)
-        identity = try Self.loadOrCreateIdentity(options)
+        let identity = try Self.loadOrCreateIdentity(options)
         guard identity.state != "left" else {
             throw .cluster("this member left its cluster; its data directory \(options.dataDirectory) must not be reused (remove it to start a new member)")
         }
+        let storage: MemberStorage
+        let recovered: MemberStorage.Recovered
+        let localToken: String
         do {
-            let (storage, recovered) = try MemberStorage.open(directory: joinPath(options.dataDirectory, "raft"),
-                                                             fileSystem: PosixFileSystem())
-            self.storage = storage
+            (storage, recovered) = try MemberStorage.open(directory: joinPath(options.dataDirectory, "raft"), fileSystem: PosixFileSystem())
             if let torn = recovered.tornTail { Log.warn("cut off a torn final WAL frame in \(torn.path) at byte \(torn.offset) (a write interrupted by a crash)") }
             for skipped in recovered.skippedSnapshots { Log.warn("skipped snapshot \(skipped)") }
-            localAPIToken = try Self.loadOrCreateLocalToken(options.dataDirectory)
-            worker = nil
-            try start(recovered: recovered)
+            localToken = try Self.loadOrCreateLocalToken(options.dataDirectory)
         } catch let error as ServerError {
             throw error
         } catch {
             throw .storage("\(error)")
         }
+        self.init(options: options, host: LoopMemberHost(loop: loop), identity: identity, storage: storage, localAPIToken: localToken)
+        try startCore(recovered: recovered)
+        try startServing(loop: loop)
     }
 
-    private func start(recovered: MemberStorage.Recovered) throws(ServerError) {
-        worker = GroupCommitWorker(wal: storage.wal) { [loop] tokens, error in
-            loop.post { [weak self] in self?.walCompleted(tokens: tokens, error: error) }
+    /// A founding member of a simulated cluster (SimKit), started or restarted on storage the
+    /// host opened on its disk: `options` name the founders and the token. It runs Raft, the
+    /// store and the leader's duties on the host's ticks, keeps its identity in memory and
+    /// serves no HTTP (callers use it as a `ClusterService`).
+    public static func simulated(options: ServerOptions, host: any MemberHost, storage: MemberStorage,
+                                 recovered: MemberStorage.Recovered, incarnation: UInt64) throws(ServerError) -> Member {
+        guard options.token != nil, !options.founders.isEmpty else { throw .usage("a simulated member needs founders and a token") }
+        let identity = AgentIdentity(name: AgentIdentity.defaultName(for: options.advertiseHost), advertiseHost: options.advertiseHost,
+                                     peerPort: options.peerPort, apiPort: options.apiPort, incarnation: incarnation,
+                                     token: recovered.isEmpty ? nil : options.token,
+                                     founders: recovered.isEmpty ? [] : try options.founderAddresses().map { "\($0.host):\($0.port)" },
+                                     state: "active")
+        let member = Member(options: options, host: host, identity: identity, storage: storage, localAPIToken: "")
+        try member.startCore(recovered: recovered)
+        return member
+    }
+
+    private init(options: ServerOptions, host: any MemberHost, identity: AgentIdentity, storage: MemberStorage, localAPIToken: String) {
+        self.options = options
+        self.host = host
+        self.identity = identity
+        self.storage = storage
+        self.localAPIToken = localAPIToken
+        uidRandom = Raft.Random(seed: host.randomSeed())
+        store.clusterVersionMax = options.clusterVersionMax
+    }
+
+    /// Raft, the WAL writer and the ticks: what a member is with or without HTTP.
+    private func startCore(recovered: MemberStorage.Recovered) throws(ServerError) {
+        worker = host.makeWALWriter(wal: storage.wal) { [weak self] tokens, error in
+            self?.walCompleted(tokens: tokens, error: error)
         }
         var state = recovered.state
         if let snapshot = recovered.snapshot { try restoreStore(from: snapshot) }
@@ -159,9 +186,16 @@ public final class Member: @unchecked Sendable {
             if options.forceNewCluster { state = try forcedNewClusterState(from: state) }
         }
         if identity.token != nil { try startRaft(state: state) }
+        host.startTicking(tickMilliseconds: options.tickMilliseconds,
+                          tick: { [weak self] in self?.tick() },
+                          endOfIteration: { [weak self] in self?.runScheduledPump() })
+    }
+
+    /// TLS, the HTTP API, the admission thread and the files the local CLI reads.
+    private func startServing(loop: EventLoop) throws(ServerError) {
         try updateTLSMaterial()
         try Self.writeTLSFiles(directory: options.dataDirectory, serving: tls?.serving, ca: tls?.ca, apiURL: apiURL)
-        try startAPI()
+        try startAPI(loop: loop)
         prepareAPIDocuments()
         admissionWorker = AdmissionWorker(loop: loop)
         let renewal = LoopTimer(loop: loop)
@@ -169,46 +203,42 @@ public final class Member: @unchecked Sendable {
             self?.refreshTLS()
         }
         tlsRenewTimer = renewal
-        let timer = LoopTimer(loop: loop)
-        timer.start(afterMilliseconds: options.tickMilliseconds, repeatMilliseconds: options.tickMilliseconds) { [weak self] in
-            self?.tick()
-        }
-        tickTimer = timer
-        let check = LoopCheck(loop: loop)
-        check.start { [weak self] in self?.runScheduledPump() }
-        pumpCheck = check
         try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
                                           bytes: Array((apiToken + "\n").utf8))
         Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API at \(apiURL)"
                  + (options.insecureHTTP ? " (plain HTTP: --insecure-http is for local debugging only)" : ""))
     }
 
+    /// The libuv loop in production (nil in the simulator, which serves no HTTP).
+    var loop: EventLoop? { (host as? LoopMemberHost)?.loop }
+
+    /// Monotonic milliseconds on the host's clock (deadlines).
+    var nowMilliseconds: UInt64 { host.monotonicNanoseconds / 1_000_000 }
+
     /// Creates the RaftNode and the peer transport for `state`.
     func startRaft(state: Raft.PersistentState) throws(ServerError) {
         guard let token = identity.token else { preconditionFailure("startRaft without a token") }
-        var config = Raft.Config(id: identity.nodeID, randomSeed: AgentIdentity.newIncarnation())
+        var config = Raft.Config(id: identity.nodeID, randomSeed: host.randomSeed())
         config.electionTimeoutTicks = options.electionTicks
         config.heartbeatIntervalTicks = options.heartbeatTicks
+        config.faultyRule = options.raftFaultyRule
         do {
             node = try RaftNode(config: config, state: state)
         } catch {
             throw .storage("the recovered Raft state is inconsistent: \(error)")
         }
-        let transport: PeerTransport
-        do {
-            transport = try PeerTransport(
-                loop: loop, localID: identity.nodeID, listenHost: options.listenHost ?? options.advertiseHost,
-                listenPort: options.peerPort, clusterSecret: token.peerSecret,
-                helloContext: helloContext())
-        } catch {
-            throw .usage("cannot listen for peers on \(options.advertiseHost):\(options.peerPort): \(error)")
-        }
-        transport.handlers = PeerTransport.Handlers(
+        let handlers = PeerTransport.Handlers(
             onMessage: { [weak self] from, payload in self?.received(from: from, payload) },
             onPeerUp: { [weak self] id in self?.metrics.peerConnections += 1; _ = id },
             onPeerDown: { [weak self] id in self?.peerDown(id) },
             acceptPeer: { [weak self] id, context in self?.acceptPeer(id, context: context) ?? false })
-        self.transport = transport
+        do {
+            transport = try host.makePeerNetwork(localID: identity.nodeID, listenHost: options.listenHost ?? options.advertiseHost,
+                                                 listenPort: options.peerPort, clusterSecret: token.peerSecret,
+                                                 helloContext: helloContext(), handlers: handlers)
+        } catch {
+            throw .usage("cannot listen for peers on \(options.advertiseHost):\(options.peerPort): \(error)")
+        }
         for founder in identity.founders {
             let parts = founder.split(separator: ":")
             guard parts.count == 2, let port = UInt16(parts[1]) else { continue }
@@ -221,7 +251,7 @@ public final class Member: @unchecked Sendable {
         pump()
     }
 
-    func startAPI() throws(ServerError) {
+    func startAPI(loop: EventLoop) throws(ServerError) {
         do {
             api = try APIServer(loop: loop, host: options.listenHost ?? options.advertiseHost, port: options.apiPort, service: self,
                                 tls: try apiTLSSettings())
@@ -256,13 +286,11 @@ public final class Member: @unchecked Sendable {
     func shutDown(exitCode: Int32) {
         guard self.exitCode == nil else { return }
         self.exitCode = exitCode
-        tickTimer?.stop()
         tlsRenewTimer?.close()
-        pumpCheck?.close()
         transport?.close()
         worker?.stop()
         admissionWorker?.stop()
-        loop.stop()
+        host.stop()
     }
 
     // MARK: Start-up helpers

@@ -1,3 +1,4 @@
+import RaftCore
 /// How a member runs: what `shoal agent` passes in. Timing defaults are chosen for the
 /// failover goals (docs/benchmarks.md): a heartbeat every 20 ms, an election after 100–200
 /// ms of silence, and an immediate pre-vote when the leader's connection closes.
@@ -42,6 +43,10 @@ public struct ServerOptions: Sendable {
     /// debugging only: every member of the cluster must use it alike). The default is HTTPS
     /// with certificates from the cluster CA (docs/tls.md).
     public var insecureHTTP = false
+
+    /// A deliberately broken Raft rule, for the simulator's mutation runs (shoal-sim
+    /// --members --mutation): its checkers must catch it. Never set by `shoal agent`.
+    public var raftFaultyRule: Raft.FaultyRule?
 
     public init(dataDirectory: String, advertiseHost: String) {
         self.dataDirectory = dataDirectory

@@ -1,15 +1,17 @@
-// shoal-sim: runs seeded whole-cluster simulations of the Raft core and reports any safety
-// or liveness violation with the one-line command that replays it.
+// shoal-sim: runs seeded whole-cluster simulations — of the Raft core, or (--members) of real
+// shoal members with their store and clients — and reports any safety or liveness violation
+// with the one-line command that replays it.
 import ArgumentParser
 import Dispatch
 import RaftCore
+import Server
 import SimKit
 
 @main
 struct ShoalSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shoal-sim",
-        abstract: "Simulate Raft clusters under random faults, checking safety after every step.")
+        abstract: "Simulate Raft clusters, or clusters of real members, under random faults, checking safety after every step.")
 
     @Option(help: "How many seeds to run.")
     var seeds: UInt64 = 1000
@@ -26,6 +28,12 @@ struct ShoalSim: ParsableCommand {
     @Option(help: "Run with a deliberately broken rule: \(Raft.FaultyRule.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mutation: String?
 
+    @Flag(help: "Simulate real members (Ready loop, store, forwarding, leader duties) with clients writing ConfigMaps, instead of the Raft core alone.")
+    var members = false
+
+    @Option(help: "With --members: virtual milliseconds of faults and writes before healing.")
+    var faultMilliseconds: UInt64 = MemberSimulationOptions().faultMilliseconds
+
     @Flag(help: "Print every event of every run (use with --seeds 1).")
     var trace = false
 
@@ -40,9 +48,11 @@ struct ShoalSim: ParsableCommand {
         if let mutation, Raft.FaultyRule(rawValue: mutation) == nil {
             throw ValidationError("unknown --mutation '\(mutation)'")
         }
+        guard faultMilliseconds > 0 else { throw ValidationError("--fault-milliseconds must be positive") }
     }
 
     func run() throws {
+        if members { return try runMembers() }
         var options = SimulationOptions()
         options.voters = nodes
         options.faultTicks = faultTicks
@@ -71,6 +81,49 @@ struct ShoalSim: ParsableCommand {
         if violations > 0 { throw ExitCode(1) }
     }
 
+    func runMembers() throws {
+        Log.muted = true  // members log starts, elections and the disk failures injected; the report says what matters
+        var options = MemberSimulationOptions()
+        options.raftFaultyRule = mutation.flatMap(Raft.FaultyRule.init(rawValue:))
+        options.members = nodes
+        options.faultMilliseconds = faultMilliseconds
+        options.traceAll = trace
+        let chosen = options
+        let results = Collected<MemberSimulationReport>(count: Int(seeds))
+        let workers = trace ? 1 : min(jobs, Int(seeds))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < Int(seeds) {
+                results.store(MemberSimulation(seed: start + UInt64(index), options: chosen).run(), at: index)
+                index += workers
+            }
+        }
+        var violations = 0
+        var applied: UInt64 = 0
+        var acknowledged = 0
+        var reads = 0
+        var crashes = 0
+        for report in results.all {
+            applied += report.appliedIndex
+            acknowledged += report.writesAcknowledged
+            reads += report.readsChecked
+            crashes += report.crashes
+            guard !report.passed else { continue }
+            violations += report.violations.count
+            print("seed \(report.seed): \(report.violations.count) violation(s)")
+            for violation in report.violations { print("  \(violation)") }
+            print("  last events:")
+            for line in report.traceTail.suffix(40) { print("    \(line)") }
+            var command = "swift run -c release shoal-sim --members --seeds 1 --start \(report.seed) --nodes \(nodes)"
+            if faultMilliseconds != MemberSimulationOptions().faultMilliseconds { command += " --fault-milliseconds \(faultMilliseconds)" }
+            if let mutation { command += " --mutation \(mutation)" }
+            print("  replay: \(command) --trace")
+        }
+        print("entries applied: \(applied), writes acknowledged: \(acknowledged), reads checked: \(reads), crashes: \(crashes)")
+        print("simulated \(seeds) seeds of members: \(violations) violations")
+        if violations > 0 { throw ExitCode(1) }
+    }
+
     func replayCommand(seed: UInt64) -> String {
         var command = "swift run -c release shoal-sim --seeds 1 --start \(seed) --nodes \(nodes)"
         if faultTicks != SimulationOptions().faultTicks { command += " --fault-ticks \(faultTicks)" }
@@ -91,6 +144,22 @@ struct ShoalSim: ParsableCommand {
         }
         return results.all
     }
+}
+
+/// Collects reports from worker threads.
+final class Collected<Report>: @unchecked Sendable {
+    private var reports: [Report?]
+    private let lock = DispatchSemaphore(value: 1)
+
+    init(count: Int) { reports = Array(repeating: nil, count: count) }
+
+    func store(_ report: Report, at index: Int) {
+        lock.wait()
+        reports[index] = report
+        lock.signal()
+    }
+
+    var all: [Report] { reports.compactMap { $0 } }
 }
 
 /// Collects reports from worker threads.
