@@ -63,10 +63,12 @@ let package = Package(
         // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
         .target(
             name: "Server",
-            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates")]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
+        // The leader's controllers: pure reconcile functions over a typed cache of the store.
+        .target(name: "Controllers", dependencies: ["Store", "JSON"]),
         .target(name: "SimKit", dependencies: ["RaftCore", "RaftStorage", "Server", "Store", "API", "JSON", "Transport"]),
 
         .executableTarget(
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Store", "JSON"]),
         // Reads the sources and docs/ARCHITECTURE.md only (the import rule): no dependencies.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["shoal", "API", "JSON"]),

@@ -16,6 +16,8 @@ extension Member {
             node!.tick()
             pump()
             runLeaderDuties()
+            runControllers()
+            runNodeAgent()
             forgetRemovedPeers()
         }
         expireWaiters()
@@ -187,6 +189,7 @@ extension Member {
         guard !pendingWatchEvents.isEmpty else { return }
         let events = pendingWatchEvents
         pendingWatchEvents = []
+        controllersObserve(events)
         notifySubscribers(events)
     }
 

@@ -58,6 +58,10 @@ public final class Member: @unchecked Sendable {
     var memberWritesInFlight = 0
     /// The leader's cluster-level bookkeeping under cluster version 2 (`Member+Workload.swift`).
     var workload = WorkloadDuties()
+    /// The leader's controllers: their cache and the writes in flight (`Member+Controllers.swift`).
+    var controllers = ControllerRunner()
+    /// This member's own Node and Lease (`Member+Node.swift`).
+    var nodeAgent = NodeAgentState()
     /// Admits typed writes off the loop (nil before the API starts; AdmissionWorker.swift).
     var admissionWorker: AdmissionWorker?
     var cachedAPIToken: (token: ClusterToken?, value: String)?

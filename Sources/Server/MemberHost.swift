@@ -14,6 +14,8 @@ public protocol MemberHost: AnyObject {
     var monotonicNanoseconds: UInt64 { get }
     /// Wall-clock seconds since the Unix epoch (timestamps in objects).
     var unixSeconds: Int64 { get }
+    /// Wall-clock microseconds since the Unix epoch (lease renewals).
+    var unixMicroseconds: Int64 { get }
     /// A seed for the member's own randomness (Raft's election jitter, object uids).
     func randomSeed() -> UInt64
     /// Runs `work` away from the loop (a thread; in the simulator, later and in order), then
@@ -77,6 +79,10 @@ public final class LoopMemberHost: MemberHost {
 
     public var monotonicNanoseconds: UInt64 { MonotonicClock.nowNanoseconds }
     public var unixSeconds: Int64 { WallClock.now().seconds }
+    public var unixMicroseconds: Int64 {
+        let (seconds, nanoseconds) = WallClock.now()
+        return seconds * 1_000_000 + nanoseconds / 1_000
+    }
 
     public func randomSeed() -> UInt64 {
         var system = SystemRandomNumberGenerator()

@@ -47,6 +47,10 @@ public struct ServerOptions: Sendable {
     /// A deliberately broken Raft rule, for the simulator's mutation runs (shoal-sim
     /// --members --mutation): its checkers must catch it. Never set by `shoal agent`.
     public var raftFaultyRule: Raft.FaultyRule?
+    /// The host this member reports as its Node (nil: it registers none).
+    public var nodeFacts: NodeFacts?
+    /// A deliberately broken controller rule, for the same mutation runs.
+    public var controllerMutation: ControllerMutation?
 
     public init(dataDirectory: String, advertiseHost: String) {
         self.dataDirectory = dataDirectory

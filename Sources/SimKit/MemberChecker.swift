@@ -17,6 +17,8 @@ struct MemberChecker {
     private(set) var highestApplied: Raft.Index = 0
     /// The index each member applied last, to check it never goes back or skips.
     private var lastApplied: [UInt64: Raft.Index] = [:]
+    /// The node each pod (by uid) was first seen bound to: a pod is never rebound.
+    private var boundTo: [String: String] = [:]
 
     mutating func applied(_ member: UInt64, _ entry: Raft.Entry, _ result: StoreResult?, at now: UInt64) {
         highestApplied = max(highestApplied, entry.index)
@@ -25,6 +27,7 @@ struct MemberChecker {
             report("apply order", "member \(String(member, radix: 16)) applied index \(entry.index) after \(last) (t=\(now)ms)")
         }
         lastApplied[member] = entry.index
+        checkBinding(result, member: member, index: entry.index)
         guard let first = log[entry.index] else {
             log[entry.index] = AppliedEntry(term: entry.term, result: result, member: member)
             return
@@ -34,6 +37,20 @@ struct MemberChecker {
         } else if first.result != result {
             report("divergent apply", "index \(entry.index) gave \(describe(first.result)) on \(String(first.member, radix: 16)) and \(describe(result)) on \(String(member, radix: 16)) (t=\(now)ms)")
         }
+    }
+
+    /// A pod's node, once set, never changes (no pod is bound twice or moved).
+    private mutating func checkBinding(_ result: StoreResult?, member: UInt64, index: Raft.Index) {
+        let object: StoredObject
+        switch result {
+        case .created(let stored)?, .updated(let stored)?: object = stored
+        default: return
+        }
+        guard object.key.kind == .pod, let node = object.json["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { return }
+        if let first = boundTo[object.uid], first != node {
+            report("rebound pod", "pod \(object.key.name) (uid \(object.uid)) was bound to \(first) and at index \(index) to \(node)")
+        }
+        boundTo[object.uid] = node
     }
 
     /// A member restarted: it applies again from its snapshot or the log's start.

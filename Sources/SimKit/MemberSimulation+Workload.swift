@@ -24,6 +24,12 @@ final class SimWorkload {
     /// Operations waiting for an answer, by the member run they were sent to.
     var pending: [UInt64: (member: UInt64, run: UInt64, name: String?, isDelete: Bool)] = [:]
     var nextOperation: UInt64 = 1
+    /// ReplicaSets created (they only grow: see `scaleReplicaSet`).
+    var replicaSets: [String] = []
+    var replicaSetCreates = 0
+    /// At most this many sets, of at most `replicasMax` pods: they fit the simulated nodes.
+    static let replicaSetsMax = 3
+    static let replicasMax: Int64 = 4
 
     static let namespace = "default"
 
@@ -36,6 +42,13 @@ final class SimWorkload {
         let target = running[Int(world.random.below(UInt64(running.count)))]
         guard let member = world.members[target]!.member, member.store.clusterVersion >= 2 else { return }
         let roll = world.random.below(100)
+        if roll < 3 {
+            if replicaSetCreates < Self.replicaSetsMax {
+                replicaSetCreates += 1
+                return createReplicaSet(through: target, in: world)
+            }
+            if !replicaSets.isEmpty { return scaleReplicaSet(replicaSets[Int(world.random.below(UInt64(replicaSets.count)))], through: target, in: world) }
+        }
         let created = names.keys.filter { names[$0]!.create == .applied && names[$0]!.delete == nil }.sorted()
         if roll < 50 || created.isEmpty {
             create(through: target, in: world)

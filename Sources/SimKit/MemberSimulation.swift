@@ -27,6 +27,8 @@ public struct MemberSimulationOptions: Sendable {
     /// A deliberately broken Raft rule in every member (mutation runs: the checkers must
     /// catch it).
     public var raftFaultyRule: Raft.FaultyRule?
+    /// A deliberately broken controller rule in every member.
+    public var controllerMutation: ControllerMutation?
     /// Print every event (`--trace`).
     public var traceAll = false
     /// Events kept for the report's trace tail.
@@ -51,7 +53,7 @@ public struct MemberSimulationReport: Sendable {
     public var crashes = 0
     public var cuts = 0
     public var storageFailures = 0
-    /// The converged state's `Store.stateDigest` (a run replays exactly when it is the same).
+    /// The converged state's `Store.digest` (a run replays exactly when it is the same).
     public var finalStateDigest: UInt64 = 0
     public var passed: Bool { violations.isEmpty }
 }
@@ -86,6 +88,9 @@ public final class MemberSimulation {
     /// Small WAL segments: rotation and compaction happen in every run.
     static let segmentBytes = 16 << 10
     static let peerPort: UInt16 = 7400
+    /// How often the simulated node agents act, and the placement invariants are checked.
+    static let agentIntervalMilliseconds: UInt64 = 50
+    static let placementCheckMilliseconds: UInt64 = 100
 
     struct Event {
         /// The member whose run the event belongs to (0: the world's own).
@@ -125,6 +130,8 @@ public final class MemberSimulation {
         while now < options.faultMilliseconds && checker.violations.isEmpty {
             if now % options.tickMilliseconds == 0 { SimNemesis.act(on: self) }
             if now % SimNetworkState.maintenanceMilliseconds == 0 { maintainLinks() }
+            if now % Self.agentIntervalMilliseconds == 0 { runAgents() }
+            if now % Self.placementCheckMilliseconds == 0 { checkPlacement() }
             workload.maybeIssue(in: self)
             step()
         }
@@ -132,7 +139,7 @@ public final class MemberSimulation {
         if checker.violations.isEmpty { converge() }
         if checker.violations.isEmpty { workload.checkFinalState(in: self) }
         if let member = ids.compactMap({ members[$0]!.member }).first {
-            report.finalStateDigest = member.store.stateDigest()
+            report.finalStateDigest = member.store.digest
             note("final state \(String(report.finalStateDigest, radix: 16)) at index \(member.store.revision)")
         }
         report.violations = checker.violations
@@ -187,6 +194,7 @@ public final class MemberSimulation {
     func start(_ id: UInt64) {
         let member = members[id]!
         member.run += 1
+        member.podWritesInFlight = []  // the agent restarts with its host: nothing in flight
         checker.restarted(id)
         let host = SimMemberHost(world: self, memberID: id, run: member.run)
         var serverOptions = ServerOptions(dataDirectory: "/sim/\(member.address)", advertiseHost: member.address)
@@ -199,6 +207,10 @@ public final class MemberSimulation {
         serverOptions.snapshotEveryEntries = options.snapshotEveryEntries
         serverOptions.proposalTimeoutMilliseconds = 2_000
         serverOptions.raftFaultyRule = options.raftFaultyRule
+        serverOptions.controllerMutation = options.controllerMutation
+        var node = NodeFacts(cpuCount: Self.nodeCPUs, memoryBytes: Self.nodeMemoryBytes)
+        node.podsMax = Self.nodePods
+        serverOptions.nodeFacts = node
         do {
             let (storage, recovered) = try MemberStorage.open(directory: Self.dataDirectory, fileSystem: member.disk,
                                                              segmentBytes: Self.segmentBytes)
@@ -282,6 +294,7 @@ public final class MemberSimulation {
         var asked: Set<UInt64> = []
         while now < deadline && checker.violations.isEmpty {
             if now % SimNetworkState.maintenanceMilliseconds == 0 { maintainLinks() }
+            if now % Self.agentIntervalMilliseconds == 0 { runAgents() }
             if now % 50 == 0 {
                 for id in ids where members[id]!.isUp && !asked.contains(id) && members[id]!.member!.store.clusterVersion >= 2 {
                     asked.insert(id)
@@ -298,7 +311,7 @@ public final class MemberSimulation {
             guard let member = members[id]!.member else { return "\(members[id]!.address) down" }
             return "\(members[id]!.address) \(member.status()["role"]?.stringValue ?? "?") applied \(member.store.revision)"
         }
-        checker.report("convergence", "the healed cluster did not agree and serve a write through every member within \(options.convergenceMillisecondsMax) ms (\(written.count) of \(ids.count) wrote): \(states.joined(separator: "; "))")
+        checker.report("convergence", "the healed cluster did not agree, run every ReplicaSet's pods and serve a write through every member within \(options.convergenceMillisecondsMax) ms (\(written.count) of \(ids.count) wrote): \(states.joined(separator: "; ")); \(ids.compactMap { members[$0]!.member }.first.map(replicaSetSummary) ?? "")")
     }
 
     /// Every member up, at the same applied index (the leader's commit), with one state.
@@ -312,13 +325,14 @@ public final class MemberSimulation {
             guard applied == revision else { return false }
         }
         guard let leader = ids.first(where: { members[$0]!.member?.isLeader == true }),
-              members[leader]!.member!.status()["commitIndex"]?.intValue.map(UInt64.init) == revision else { return false }
+              members[leader]!.member!.status()["commitIndex"]?.intValue.map(UInt64.init) == revision,
+              replicaSetsConverged(members[leader]!.member!) else { return false }
         for id in ids {
-            let state = members[id]!.member!.store.stateDigest()
+            let state = members[id]!.member!.store.digest
             if digest == nil { digest = state }
             if state != digest {
                 checker.report("divergence", "members applied the log up to \(revision!) and hold different states: "
-                               + ids.map { "\(members[$0]!.address) \(String(members[$0]!.member!.store.stateDigest(), radix: 16))" }.joined(separator: ", "))
+                               + ids.map { "\(members[$0]!.address) \(String(members[$0]!.member!.store.digest, radix: 16))" }.joined(separator: ", "))
                 return false
             }
         }
@@ -343,6 +357,8 @@ final class SimMember {
     var starting = false
     /// The last term this member was seen leading (for the trace).
     var ledTerm: UInt64 = 0
+    /// Pods whose status the agent is writing.
+    var podWritesInFlight: Set<ObjectKey> = []
 
     var isUp: Bool { member != nil }
 

@@ -21,6 +21,7 @@ final class SimMemberHost: MemberHost {
 
     var monotonicNanoseconds: UInt64 { world.now * 1_000_000 }
     var unixSeconds: Int64 { MemberSimulation.epochSeconds + Int64(world.now / 1_000) }
+    var unixMicroseconds: Int64 { MemberSimulation.epochSeconds * 1_000_000 + Int64(world.now) * 1_000 }
 
     func randomSeed() -> UInt64 { world.random.next() }
 

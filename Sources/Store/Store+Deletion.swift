@@ -205,6 +205,16 @@ extension Store {
         var json = object.json
         change(&json)
         json[path: ["metadata", "resourceVersion"]] = .string(String(c.index))
+        // A typed kind is stored in its canonical form (its fields in their order, empty ones
+        // omitted), as typed admission writes it: a snapshot restore re-encodes every object
+        // and refuses one that differs, so a binding or a deletion mark set by hand here once
+        // made a member unable to start from its own snapshot.
+        if let model = object.key.kind.model, let typed = model.init(stored: json),
+           let canonical = StoredObject(typed: typed, kind: object.key.kind) {
+            put(canonical, journal: &journal)
+            journal.events.append(WatchEvent(type: .modified, object: canonical, previous: object))
+            return
+        }
         let labels = json["metadata"]?["labels"]?.objectValue.map { members in
             Dictionary(uniqueKeysWithValues: members.compactMap { key, value in value.stringValue.map { (key, $0) } })
         } ?? [:]

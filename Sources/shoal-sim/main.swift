@@ -25,7 +25,7 @@ struct ShoalSim: ParsableCommand {
     @Option(help: "Ticks of random faults before healing.")
     var faultTicks: Int = SimulationOptions().faultTicks
 
-    @Option(help: "Run with a deliberately broken rule: \(Raft.FaultyRule.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Run with a deliberately broken rule: \(Raft.FaultyRule.allCases.map(\.rawValue).joined(separator: ", ")); with --members also \(ControllerMutation.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mutation: String?
 
     @Flag(help: "Simulate real members (Ready loop, store, forwarding, leader duties) with clients writing ConfigMaps, instead of the Raft core alone.")
@@ -45,7 +45,7 @@ struct ShoalSim: ParsableCommand {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
         guard faultTicks > 0 else { throw ValidationError("--fault-ticks must be positive") }
         guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
-        if let mutation, Raft.FaultyRule(rawValue: mutation) == nil {
+        if let mutation, Raft.FaultyRule(rawValue: mutation) == nil, !members || ControllerMutation(rawValue: mutation) == nil {
             throw ValidationError("unknown --mutation '\(mutation)'")
         }
         guard faultMilliseconds > 0 else { throw ValidationError("--fault-milliseconds must be positive") }
@@ -85,6 +85,7 @@ struct ShoalSim: ParsableCommand {
         Log.muted = true  // members log starts, elections and the disk failures injected; the report says what matters
         var options = MemberSimulationOptions()
         options.raftFaultyRule = mutation.flatMap(Raft.FaultyRule.init(rawValue:))
+        options.controllerMutation = mutation.flatMap(ControllerMutation.init(rawValue:))
         options.members = nodes
         options.faultMilliseconds = faultMilliseconds
         options.traceAll = trace

@@ -89,6 +89,7 @@ struct AgentCommand: ParsableCommand {
         options.forceNewCluster = forceNewCluster
         options.insecureHTTP = insecureHTTP
         options.clusterVersionMax = clusterVersionMax
+        options.nodeFacts = NodeFacts.ofThisMachine()
 
         signal(SIGPIPE, SIG_IGN)
         let loop = EventLoop()

@@ -247,23 +247,32 @@ final class KubectlTests: XCTestCase {
         """
         try k.apply(replicaSet, "create")
         let rsUID = try XCTUnwrap(try k.json(["get", "replicaset", "api-1"])[path: ["metadata", "uid"]]?.stringValue)
-        let pod = """
-        apiVersion: v1
-        kind: Pod
-        metadata:
-          name: api-1-abcde
-          labels: {app: api}
-          ownerReferences:
-          - {apiVersion: apps/v1, kind: ReplicaSet, name: api-1, uid: "\(rsUID)", controller: true, blockOwnerDeletion: true}
-        spec:
-          containers: [{name: api, image: "registry.local:5000/api:1"}]
-        """
-        try k.apply(pod, "create")
-        XCTAssertEqual(try k.json(["get", "pod", "api-1-abcde"])[path: ["status", "phase"]], "Pending")
+        // The leader's ReplicaSet controller makes the set's pod from its template, and the
+        // scheduler binds it to one of the three nodes the members registered (no node agent
+        // runs it yet: it stays Pending).
+        XCTAssertEqual(try k.json(["get", "nodes"])["items"]?.arrayValue?.count, 3)
+        var podName = ""
+        var nodeName = ""
+        try cluster.waitFor("the ReplicaSet's pod, bound to a node", timeout: 10) {
+            let items = try k.json(["get", "pods", "-l", "app=api"])["items"]?.arrayValue ?? []
+            guard items.count == 1, let item = items.first,
+                  item["metadata"]?["ownerReferences"]?[0]?["uid"]?.stringValue == rsUID,
+                  let node = item[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return false }
+            podName = item[path: ["metadata", "name"]]?.stringValue ?? ""
+            nodeName = node
+            return true
+        }
+        XCTAssertTrue(podName.hasPrefix("api-1-"), podName)
+        let bound = try k.json(["get", "pod", podName])
+        XCTAssertEqual(bound[path: ["status", "phase"]], "Pending")
+        XCTAssertTrue((bound[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
+            $0["type"] == "PodScheduled" && $0["status"] == "True"
+        }, "\(bound)")
         let pods = try k.run(["get", "pods", "-o", "wide"])
-        XCTAssertTrue(pods.contains("IP") && pods.contains("NODE") && pods.contains("Pending"), pods)
-        XCTAssertTrue(try k.run(["get", "pods", "--field-selector", "status.phase=Pending", "-o", "name"]).contains("pod/api-1-abcde"))
-        XCTAssertTrue(try k.run(["get", "pods", "--field-selector", "spec.nodeName=", "-o", "name"]).contains("pod/api-1-abcde"))
+        XCTAssertTrue(pods.contains("NODE") && pods.contains(nodeName) && pods.contains("Pending"), pods)
+        XCTAssertTrue(try k.run(["get", "pods", "--field-selector", "status.phase=Pending", "-o", "name"]).contains("pod/\(podName)"))
+        XCTAssertTrue(try k.run(["get", "pods", "--field-selector", "spec.nodeName=\(nodeName)", "-o", "name"]).contains("pod/\(podName)"))
+        XCTAssertTrue(try k.json(["get", "replicaset", "api-1"])[path: ["status", "replicas"]] == 1)
 
         // A watch sees a few events as they happen.
         let watchOutput = "\(cluster.base)/watch.out"
@@ -289,10 +298,12 @@ final class KubectlTests: XCTestCase {
         }
         watcher.terminate()
 
-        // Deleting the Deployment (background, waiting) takes its ReplicaSet and pod with it.
+        // Deleting the Deployment (background, waiting) takes its ReplicaSet and pod with it;
+        // the pod, bound to a node, ends its grace period there (no agent confirms it yet).
         XCTAssertTrue(try k.run(["delete", "deployment", "api", "--wait"]).contains("deleted"))
         XCTAssertTrue(try k.run(["get", "replicasets", "-o", "name"]).isEmpty)
-        XCTAssertTrue(try k.run(["get", "pods", "-o", "name"]).isEmpty)
+        let leftover = try k.json(["get", "pods"])["items"]?.arrayValue ?? []
+        XCTAssertTrue(leftover.allSatisfy { $0[path: ["metadata", "deletionTimestamp"]] != nil }, "\(leftover)")
 
         // Orphan: the ReplicaSet stays, without its owner.
         XCTAssertTrue(try k.apply(Self.appsDeployment(image: "registry.local:5000/api:1")).contains("created"))

@@ -4,8 +4,8 @@ import SimKit
 import XCTest
 
 /// The real member in the seeded simulation (a small share of what `shoal-sim --members`
-/// runs): clean seeds pass, a seed replays exactly, and a broken Raft rule is caught through
-/// the members' stores.
+/// runs): clean seeds pass, a seed replays exactly, and a broken Raft rule or controller rule
+/// is caught through the members' stores.
 final class MemberSimulationTests: XCTestCase {
     override func setUp() {
         Log.muted = true  // the members' logs (injected disk failures among them) are noise here
@@ -38,5 +38,13 @@ final class MemberSimulationTests: XCTestCase {
         options.raftFaultyRule = .voteIgnoringLogUpToDate
         let caught = (UInt64(1)...10).filter { !MemberSimulation(seed: $0, options: options).run().passed }
         XCTAssertFalse(caught.isEmpty, "no seed caught members that vote for candidates with shorter logs")
+    }
+
+    func testAReplicaSetControllerWithoutExpectationsIsCaught() {
+        var options = MemberSimulationOptions()
+        options.controllerMutation = .ignoreExpectations
+        let reports = (UInt64(1)...10).map { MemberSimulation(seed: $0, options: options).run() }
+        XCTAssertTrue(reports.contains { $0.violations.contains { $0.hasPrefix("extra pods") } },
+                      "no seed caught a controller that creates again while its creates are in flight")
     }
 }

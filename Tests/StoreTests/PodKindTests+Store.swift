@@ -26,6 +26,8 @@ extension PodKindTests {
         var current = try XCTUnwrap(store.get("web"))
         XCTAssertEqual(current["spec"]?["nodeName"], "node-1")
         XCTAssertEqual(Pod(stored: current)?.condition(PodCondition.podScheduled)?.status, "True")
+        XCTAssertEqual(try Store(restoring: store.store.snapshot()).digest, store.store.digest,
+                       "a bound pod is in the stored form a snapshot keeps (the binding once set fields by hand)")
 
         // The node agent reports it running.
         current[path: ["status", "phase"]] = "Running"
@@ -66,6 +68,11 @@ extension PodKindTests {
         XCTAssertEqual(terminating["metadata"]?["deletionTimestamp"], "2026-01-01T00:10:30Z")
         XCTAssertEqual(terminating["metadata"]?["deletionGracePeriodSeconds"], 30)
         XCTAssertTrue(Pod(stored: terminating)?.isTerminating == true)
+        // What the binding and the deletion mark wrote is in the stored form a snapshot keeps:
+        // a member restores it (a hand-set field once made the restore refuse the pod).
+        let restored = try Store(restoring: store.store.snapshot())
+        XCTAssertEqual(restored.digest, store.store.digest)
+        XCTAssertEqual(restored.get(ObjectKey(kind: .pod, namespace: "default", name: "web"))?.json, terminating)
         let gone = store.write(TypedWrite(verb: .delete, kind: "Pod", apiVersion: "v1", namespace: "default", name: "web",
                                           gracePeriodSeconds: 0, now: "2026-01-01T00:10:05Z"))
         XCTAssertEqual(gone.httpStatus, 200, "\(gone)")

@@ -1,0 +1,25 @@
+import Store
+
+/// A write a controller asks for, with what it does, so the runner can count it as expected
+/// until it is answered (and then seen in the cache: the leader answers a write only after
+/// applying it).
+public struct ControllerWrite: Sendable {
+    public enum Effect: Hashable, Sendable {
+        /// A pod created for the owner with this uid.
+        case createPod(owner: String)
+        /// The pod with this uid deleted by the owner with that uid.
+        case deletePod(owner: String, pod: String)
+        /// The pod with this key bound to the node.
+        case bind(pod: ObjectKey, node: String)
+        /// Status (or other bookkeeping) of the object with this key.
+        case status(ObjectKey)
+    }
+
+    public var write: TypedWrite
+    public var effect: Effect
+
+    public init(_ write: TypedWrite, _ effect: Effect) {
+        self.write = write
+        self.effect = effect
+    }
+}
