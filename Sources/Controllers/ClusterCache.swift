@@ -8,6 +8,7 @@ public struct ClusterCache: Sendable {
     public private(set) var pods: [ObjectKey: Pod] = [:]
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var replicaSets: [ObjectKey: ReplicaSet] = [:]
+    public private(set) var deployments: [ObjectKey: Deployment] = [:]
     /// The store revision the cache reflects.
     public private(set) var revision: UInt64 = 0
     /// Pods by the uid of their controlling owner.
@@ -23,6 +24,7 @@ public struct ClusterCache: Sendable {
     public init(store: Store) {
         for object in store.list(.node).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.replicaSet).items { apply(WatchEvent(type: .added, object: object)) }
+        for object in store.list(.deployment).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.pod).items { apply(WatchEvent(type: .added, object: object)) }
         revision = store.revision
     }
@@ -43,6 +45,8 @@ public struct ClusterCache: Sendable {
             nodes[key.name] = gone ? nil : Node(event.object)
         case .replicaSet:
             replicaSets[key] = gone ? nil : ReplicaSet(event.object)
+        case .deployment:
+            deployments[key] = gone ? nil : Deployment(event.object)
         default:
             break
         }
@@ -50,6 +54,13 @@ public struct ClusterCache: Sendable {
 
     public mutating func apply(_ events: [WatchEvent]) {
         for event in events { apply(event) }
+    }
+
+    /// The ReplicaSets whose controlling owner (a Deployment) has this uid.
+    public func replicaSets(controlledBy uid: String) -> [ReplicaSet] {
+        replicaSets.keys.sorted().compactMap { replicaSets[$0] }.filter {
+            $0.metadata.ownerReferences.contains { $0.controller == true && $0.uid == uid }
+        }
     }
 
     /// The pods whose controlling owner has this uid.

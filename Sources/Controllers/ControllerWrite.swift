@@ -13,6 +13,10 @@ public struct ControllerWrite: Sendable {
         case bind(pod: ObjectKey, node: String)
         /// Status (or other bookkeeping) of the object with this key.
         case status(ObjectKey)
+        /// A ReplicaSet created for the Deployment with this uid.
+        case createReplicaSet(owner: String)
+        /// The spec or metadata of the object with this key written (or the object deleted).
+        case update(ObjectKey)
     }
 
     public var write: TypedWrite

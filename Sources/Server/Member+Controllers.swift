@@ -30,6 +30,10 @@ struct ControllerRunner {
     /// Something changed since the last pass (events, answers).
     var dirty = true
     var replicaSets: [String: ReplicaSetController.Expectations] = [:]
+    /// Deployments (by uid) whose new ReplicaSet's create is in flight.
+    var creatingSets: Set<String> = []
+    /// Objects whose spec or metadata write (or delete) is in flight.
+    var updatesInFlight: Set<ObjectKey> = []
     /// Bindings in flight: pod → node (the scheduler counts them as placed).
     var binding: [ObjectKey: String] = [:]
     /// Status writes in flight, by object.
@@ -67,6 +71,21 @@ extension Member {
             let pods = controllers.cache!.pods(controlledBy: set.metadata.uid)
             let expected = controllers.replicaSets[set.metadata.uid] ?? .init()
             writes += ReplicaSetController.reconcile(set, pods: pods, expectations: expected, now: now).filter {
+                if case .status = $0.effect { return !controllers.statusInFlight.contains(key) }
+                return true
+            }
+        }
+        for (key, deployment) in controllers.cache!.deployments.sorted(by: { $0.key < $1.key }) {
+            let sets = controllers.cache!.replicaSets(controlledBy: deployment.metadata.uid)
+            var expected = DeploymentController.Expectations()
+            expected.creatingSet = controllers.creatingSets.contains(deployment.metadata.uid)
+            expected.writingDeployment = controllers.updatesInFlight.contains(key)
+            expected.writingSets = Set(sets.map(\.metadata.name).filter {
+                controllers.updatesInFlight.contains(ObjectKey(kind: .replicaSet, namespace: key.namespace, name: $0))
+            })
+            var pods: [String: [Pod]] = [:]
+            for set in sets { pods[set.metadata.uid] = controllers.cache!.pods(controlledBy: set.metadata.uid) }
+            writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: expected, now: now).filter {
                 if case .status = $0.effect { return !controllers.statusInFlight.contains(key) }
                 return true
             }
@@ -148,6 +167,8 @@ extension Member {
         case .deletePod(let owner, let pod) where mutation != .ignoreExpectations: controllers.replicaSets[owner, default: .init()].deletes.insert(pod)
         case .bind(let pod, let nodeName) where mutation != .forgetBindingsInFlight: controllers.binding[pod] = nodeName
         case .status(let key): controllers.statusInFlight.insert(key)
+        case .createReplicaSet(let owner): controllers.creatingSets.insert(owner)
+        case .update(let key): controllers.updatesInFlight.insert(key)
         default: break
         }
         propose(.typed(write.write)) { [weak self] result in
@@ -166,6 +187,10 @@ extension Member {
                 self.controllers.binding[pod] = nil
             case .status(let key):
                 self.controllers.statusInFlight.remove(key)
+            case .createReplicaSet(let owner):
+                self.controllers.creatingSets.remove(owner)
+            case .update(let key):
+                self.controllers.updatesInFlight.remove(key)
             }
             self.controllers.dirty = true
             if case .failure(let error) = result { Log.debug("controller write \(write.effect) failed: \(error)") }

@@ -8,11 +8,11 @@ import Store
 /// agent will — so the leader's scheduler and ReplicaSet controller run against nodes and
 /// pods that come and go with the faults.
 extension MemberSimulation {
-    /// Node size: small (2 cpu, 4 GiB, 4 pods; the workload asks for at most 12 pods of
-    /// 300m), so the scheduler's filters matter.
+    /// Node size: small (2 cpu, 4 GiB, 6 pods; the workload asks for at most 12 pods of 300m
+    /// and a Deployment's 3 + 1 of 100m), so the scheduler's filters matter.
     static let nodeCPUs = 2
     static let nodeMemoryBytes: Int64 = 4 << 30
-    static let nodePods: Int64 = 4
+    static let nodePods: Int64 = 6
 
     /// One round of every running host's pod agent (every `agentIntervalMilliseconds`): the
     /// member registers its Node and renews its Lease itself (`Member+Node.swift`); this
@@ -22,10 +22,27 @@ extension MemberSimulation {
             guard let host = members[id], let member = host.member, member.store.clusterVersion >= 2 else { continue }
             let nodeName = member.memberName
             for object in member.store.list(.pod).items {
-                guard let pod = Pod(object), pod.spec.nodeName == nodeName, !pod.isTerminating,
-                      pod.status.phase == PodStatus.pending || !pod.isReady else { continue }
-                startPod(pod, on: host, member)
+                guard let pod = Pod(object), pod.spec.nodeName == nodeName else { continue }
+                if pod.isTerminating {
+                    stopPod(pod, on: host, member)
+                } else if pod.status.phase == PodStatus.pending || !pod.isReady {
+                    startPod(pod, on: host, member)
+                }
             }
+        }
+    }
+
+    /// A pod being deleted has stopped: the agent confirms (delete with no grace, this uid).
+    private func stopPod(_ pod: Pod, on host: SimMember, _ member: Member) {
+        let key = ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name)
+        guard !host.podWritesInFlight.contains(key) else { return }
+        host.podWritesInFlight.insert(key)
+        let write = TypedWrite(verb: .delete, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace, name: pod.metadata.name,
+                               expectedUID: pod.metadata.uid, gracePeriodSeconds: 0)
+        let run = host.run
+        member.propose(.typed(write)) { [unowned self] _ in
+            guard self.members[host.id]!.run == run else { return }
+            host.podWritesInFlight.remove(key)
         }
     }
 
@@ -56,8 +73,10 @@ extension MemberSimulation {
     /// pods than it asks for (sets only grow here, so an extra pod is a double create).
     func checkPlacement() {
         guard let member = ids.compactMap({ members[$0]!.member }).first else { return }
+        checkRollout(member)
         for object in member.store.list(.replicaSet).items {
-            guard let set = ReplicaSet(object) else { continue }
+            // Sets of a Deployment shrink during rollouts: `checkRollout` bounds those.
+            guard let set = ReplicaSet(object), !set.metadata.ownerReferences.contains(where: { $0.controller == true }) else { continue }
             let active = member.store.list(.pod, namespace: set.metadata.namespace).items.compactMap(Pod.init).filter {
                 $0.controllerReference?.uid == set.metadata.uid && !$0.isTerminal && !$0.isTerminating
             }
@@ -81,6 +100,40 @@ extension MemberSimulation {
                 checker.report("overcommitted node", "\(nodeName) holds pods asking \(amounts.cpuMilli)m cpu, \(amounts.memoryBytes) bytes, \(counts[nodeName]!) pods; it offers \(node.allocatableCPUMilli)m, \(node.allocatableMemoryBytes), \(node.allocatablePods)")
             }
         }
+    }
+
+    /// While the Deployment rolls (its count fixed, hosts healthy in this respect: pods stay
+    /// ready), it never runs more than replicas + maxSurge pods, and once it was fully
+    /// available, never fewer than replicas - maxUnavailable ready ones.
+    func checkRollout(_ member: Member) {
+        guard let deployment = member.store.get(ObjectKey(kind: .deployment, namespace: SimWorkload.namespace, name: SimWorkload.deploymentName))
+            .flatMap(Deployment.init) else { return }
+        let sets = Set(member.store.list(.replicaSet).items.compactMap(ReplicaSet.init)
+            .filter { $0.metadata.ownerReferences.contains { $0.controller == true && $0.uid == deployment.metadata.uid } }.map(\.metadata.uid))
+        let pods = member.store.list(.pod, namespace: SimWorkload.namespace).items.compactMap(Pod.init).filter {
+            $0.controllerReference.map { sets.contains($0.uid) } ?? false
+        }
+        let active = pods.filter { !$0.isTerminal && !$0.isTerminating }
+        let ready = active.filter(\.isReady).count
+        let replicas = Int(deployment.spec.replicas ?? 1)
+        if active.count > replicas + Int(SimWorkload.deploymentSurge) {
+            checker.report("rollout surge", "Deployment \(deployment.metadata.name) runs \(active.count) pods, more than \(replicas) + maxSurge \(SimWorkload.deploymentSurge), at index \(member.store.revision)")
+        }
+        if workload.deploymentWasAvailable && ready < replicas - Int(SimWorkload.deploymentUnavailable) {
+            checker.report("rollout availability", "Deployment \(deployment.metadata.name) has \(ready) ready pods, fewer than \(replicas) - maxUnavailable \(SimWorkload.deploymentUnavailable), at index \(member.store.revision)")
+        }
+        if ready >= replicas { workload.deploymentWasAvailable = true }
+    }
+
+    /// The Deployment finished its last rollout: every pod of the current template, ready,
+    /// the old sets empty, and its status says so.
+    func deploymentConverged(_ member: Member) -> Bool {
+        guard let deployment = member.store.get(ObjectKey(kind: .deployment, namespace: SimWorkload.namespace, name: SimWorkload.deploymentName))
+            .flatMap(Deployment.init) else { return !workload.deploymentCreated }
+        let replicas = deployment.spec.replicas ?? 1
+        let status = deployment.status
+        return status.observedGeneration == deployment.metadata.generation && status.updatedReplicas == replicas
+            && status.replicas == replicas && status.availableReplicas == replicas
     }
 
     /// Each ReplicaSet's count, status and pods, for a convergence failure's report.
@@ -114,6 +167,58 @@ extension MemberSimulation {
 }
 
 extension SimWorkload {
+    static let deploymentName = "rollout"
+    static let deploymentSurge: Int64 = 1
+    static let deploymentUnavailable: Int64 = 1
+
+    /// The Deployment the workload rolls: 3 pods of 100m, maxSurge 1, maxUnavailable 1.
+    func createDeployment(through id: UInt64, in world: MemberSimulation) {
+        deploymentCreated = true
+        let write = TypedWrite(verb: .create, kind: "Deployment", apiVersion: "apps/v1", namespace: Self.namespace,
+                               name: Self.deploymentName, body: Self.deploymentBody(image: "registry.local/rollout:0"))
+        world.members[id]!.member!.propose(.typed(write)) { [unowned world] result in
+            world.note("create deployment via \(world.members[id]!.address): \(Self.summary(result))")
+            if case .success(.created) = result {} else { world.workload.deploymentCreated = false }
+        }
+    }
+
+    /// A new image: a rollout.
+    func rollDeployment(through id: UInt64, in world: MemberSimulation) {
+        deploymentImages += 1
+        let image = "registry.local/rollout:\(deploymentImages)"
+        let patch: JSONValue = .object(JSONObject([("spec", .object(JSONObject([("template", .object(JSONObject([
+            ("spec", .object(JSONObject([("containers", .array([.object(JSONObject([("name", "app"), ("image", .string(image))]))]))]))),
+        ])))])))]))
+        let write = TypedWrite(verb: .patch, kind: "Deployment", apiVersion: "apps/v1", namespace: Self.namespace, name: Self.deploymentName,
+                               body: patch, patchType: .strategic)
+        world.members[id]!.member!.propose(.typed(write)) { [unowned world] result in
+            world.note("roll the deployment to \(image) via \(world.members[id]!.address): \(Self.summary(result))")
+        }
+    }
+
+    static func deploymentBody(image: String) -> JSONValue {
+        let labels: JSONValue = .object(JSONObject([("app", "rollout")]))
+        let container: JSONValue = .object(JSONObject([
+            ("name", "app"), ("image", .string(image)),
+            ("resources", .object(JSONObject([("requests", .object(JSONObject([("cpu", "100m")])))]))),
+        ]))
+        return .object(JSONObject([
+            ("apiVersion", "apps/v1"), ("kind", "Deployment"),
+            ("metadata", .object(JSONObject([("name", .string(deploymentName))]))),
+            ("spec", .object(JSONObject([
+                ("replicas", 3),
+                ("selector", .object(JSONObject([("matchLabels", labels)]))),
+                ("strategy", .object(JSONObject([("type", "RollingUpdate"), ("rollingUpdate", .object(JSONObject([
+                    ("maxSurge", .int(deploymentSurge)), ("maxUnavailable", .int(deploymentUnavailable)),
+                ])))]))),
+                ("template", .object(JSONObject([
+                    ("metadata", .object(JSONObject([("labels", labels)]))),
+                    ("spec", .object(JSONObject([("containers", .array([container]))]))),
+                ]))),
+            ]))),
+        ]))
+    }
+
     /// Creates a ReplicaSet of 1-4 pods asking 300m cpu each (a few sets fill the nodes).
     func createReplicaSet(through id: UInt64, in world: MemberSimulation) {
         let name = "rs-\(nextName)"

@@ -30,6 +30,11 @@ final class SimWorkload {
     /// At most this many sets, of at most `replicasMax` pods: they fit the simulated nodes.
     static let replicaSetsMax = 3
     static let replicasMax: Int64 = 4
+    /// The Deployment: created once, then given new images (rollouts).
+    var deploymentCreated = false
+    var deploymentImages = 0
+    /// It once had all its pods ready (from then on its availability is checked).
+    var deploymentWasAvailable = false
 
     static let namespace = "default"
 
@@ -42,7 +47,11 @@ final class SimWorkload {
         let target = running[Int(world.random.below(UInt64(running.count)))]
         guard let member = world.members[target]!.member, member.store.clusterVersion >= 2 else { return }
         let roll = world.random.below(100)
-        if roll < 3 {
+        if roll < 2 {
+            if !deploymentCreated { return createDeployment(through: target, in: world) }
+            return rollDeployment(through: target, in: world)
+        }
+        if roll < 5 {
             if replicaSetCreates < Self.replicaSetsMax {
                 replicaSetCreates += 1
                 return createReplicaSet(through: target, in: world)

@@ -326,7 +326,7 @@ public final class MemberSimulation {
         }
         guard let leader = ids.first(where: { members[$0]!.member?.isLeader == true }),
               members[leader]!.member!.status()["commitIndex"]?.intValue.map(UInt64.init) == revision,
-              replicaSetsConverged(members[leader]!.member!) else { return false }
+              replicaSetsConverged(members[leader]!.member!), deploymentConverged(members[leader]!.member!) else { return false }
         for id in ids {
             let state = members[id]!.member!.store.digest
             if digest == nil { digest = state }
