@@ -9,6 +9,10 @@ public struct ClusterCache: Sendable {
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var replicaSets: [ObjectKey: ReplicaSet] = [:]
     public private(set) var deployments: [ObjectKey: Deployment] = [:]
+    /// Node leases' renew times (kube-node-lease), by node name.
+    public private(set) var leaseRenewals: [String: MicroTime] = [:]
+    /// Pods by the node they are bound to.
+    public private(set) var podsByNode: [String: Set<ObjectKey>] = [:]
     /// The store revision the cache reflects.
     public private(set) var revision: UInt64 = 0
     /// Pods by the uid of their controlling owner.
@@ -25,6 +29,7 @@ public struct ClusterCache: Sendable {
         for object in store.list(.node).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.replicaSet).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.deployment).items { apply(WatchEvent(type: .added, object: object)) }
+        for object in store.list(.lease, namespace: Self.nodeLeaseNamespace).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.pod).items { apply(WatchEvent(type: .added, object: object)) }
         revision = store.revision
     }
@@ -47,6 +52,8 @@ public struct ClusterCache: Sendable {
             replicaSets[key] = gone ? nil : ReplicaSet(event.object)
         case .deployment:
             deployments[key] = gone ? nil : Deployment(event.object)
+        case .lease where key.namespace == Self.nodeLeaseNamespace:
+            leaseRenewals[key.name] = gone ? nil : Lease(event.object)?.spec.renewTime
         default:
             break
         }
@@ -63,6 +70,13 @@ public struct ClusterCache: Sendable {
         }
     }
 
+    static let nodeLeaseNamespace = "kube-node-lease"
+
+    /// The pods bound to this node.
+    public func pods(onNode name: String) -> [Pod] {
+        (podsByNode[name] ?? []).sorted().compactMap { pods[$0] }
+    }
+
     /// The pods whose controlling owner has this uid.
     public func pods(controlledBy uid: String) -> [Pod] {
         (podsByController[uid] ?? []).sorted().compactMap { pods[$0] }
@@ -72,6 +86,7 @@ public struct ClusterCache: Sendable {
         if let owner = pod.controllerReference?.uid { podsByController[owner, default: []].insert(key) }
         if pod.isScheduled && !pod.isTerminal { nodeUsage[pod.spec.nodeName, default: NodeUsage()].add(pod) }
         if !pod.isScheduled && !pod.isTerminal && !pod.isTerminating { unscheduled.insert(key) }
+        if pod.isScheduled { podsByNode[pod.spec.nodeName, default: []].insert(key) }
     }
 
     private mutating func unindex(_ pod: Pod, _ key: ObjectKey) {
@@ -81,6 +96,10 @@ public struct ClusterCache: Sendable {
         }
         if pod.isScheduled && !pod.isTerminal { nodeUsage[pod.spec.nodeName]?.remove(pod) }
         unscheduled.remove(key)
+        if pod.isScheduled {
+            podsByNode[pod.spec.nodeName]?.remove(key)
+            if podsByNode[pod.spec.nodeName]?.isEmpty == true { podsByNode[pod.spec.nodeName] = nil }
+        }
     }
 }
 

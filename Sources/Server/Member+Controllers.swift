@@ -41,7 +41,8 @@ struct ControllerRunner {
     /// The tick of the last full pass (time-based conditions are rechecked every second).
     var lastPassTick: UInt64 = 0
 
-    static let periodicPassTicks: UInt64 = 100
+    /// A pass at least this often (time-based rules: node silence, minReadySeconds, deadlines).
+    static let periodicPassTicks: UInt64 = 25
 }
 
 extension Member {
@@ -90,7 +91,46 @@ extension Member {
                 return true
             }
         }
+        writes += nodeLifecyclePass(now: now)
         for write in writes { submitControllerWrite(write) }
+    }
+
+    /// Each node's silence — its lease's age, or for a member the leader's Raft contact,
+    /// whichever is fresher — through `NodeLifecycle`, evictions limited per pass and stopped
+    /// while most nodes look dead.
+    private func nodeLifecyclePass(now: MetaTime) -> [ControllerWrite] {
+        let cache = controllers.cache!
+        guard let status = node?.status, !cache.nodes.isEmpty else { return [] }
+        let nowMicros = host.unixMicroseconds
+        var raftSilence: [String: Int64] = [nodeName: 0]
+        let tickMilliseconds = Int64(options.tickMilliseconds)
+        for (id, progress) in status.followers { raftSilence[name(of: id)] = Int64(progress.ticksSinceResponse) * tickMilliseconds }
+        var silence: [String: Int64] = [:]
+        for (name, node) in cache.nodes {
+            var heard = Int64.max
+            if let renewed = cache.leaseRenewals[name] {
+                heard = max(0, (nowMicros - (renewed.unixSeconds * 1_000_000 + Int64(renewed.microseconds))) / 1_000)
+            } else if let created = node.metadata.creationTimestamp {
+                heard = max(0, nowMicros / 1_000 - created.unixSeconds * 1_000)
+            }
+            if let contact = raftSilence[name] { heard = min(heard, contact) }
+            silence[name] = heard
+        }
+        let silent = silence.values.filter { $0 > NodeLifecycle.graceMilliseconds }.count
+        var budget = Double(silent) > Double(cache.nodes.count) * NodeLifecycle.disruptionShare ? 0 : NodeLifecycle.evictionsPerPassMax
+        var writes: [ControllerWrite] = []
+        for name in cache.nodes.keys.sorted() {
+            let key = ObjectKey(kind: .node, name: name)
+            guard !controllers.updatesInFlight.contains(key), !controllers.statusInFlight.contains(key) else { continue }
+            writes += NodeLifecycle.reconcile(cache.nodes[name]!, silentMilliseconds: silence[name]!, pods: cache.pods(onNode: name),
+                                              now: now, evictionBudget: &budget).filter { write in
+                switch write.effect {
+                case .status(let key), .update(let key): return !controllers.statusInFlight.contains(key) && !controllers.updatesInFlight.contains(key)
+                default: return true
+                }
+            }
+        }
+        return writes
     }
 
     /// The store applied these events: the controllers' cache follows (on the leader).

@@ -119,10 +119,19 @@ extension MemberSimulation {
         if active.count > replicas + Int(SimWorkload.deploymentSurge) {
             checker.report("rollout surge", "Deployment \(deployment.metadata.name) runs \(active.count) pods, more than \(replicas) + maxSurge \(SimWorkload.deploymentSurge), at index \(member.store.revision)")
         }
-        if workload.deploymentWasAvailable && ready < replicas - Int(SimWorkload.deploymentUnavailable) {
+        // Availability is promised on healthy hosts: while a host is down or cut off (or its
+        // node still carries the marks of it), its pods may be unready; the promise holds
+        // again once every pod is ready after the hosts recover.
+        let healthy = ids.allSatisfy { members[$0]!.isUp } && network.cut.isEmpty
+            && member.store.list(.node).items.compactMap(Node.init).allSatisfy { $0.isReady && $0.spec.taints.isEmpty }
+        if !healthy { workload.deploymentWasAvailable = false }
+        for node in member.store.list(.node).items.compactMap(Node.init) where node.spec.taints.contains(where: { $0.key == Taint.unreachableKey }) {
+            if workload.taintedNodes.insert(node.metadata.name).inserted { note("\(node.metadata.name) tainted unreachable") }
+        }
+        if healthy && workload.deploymentWasAvailable && ready < replicas - Int(SimWorkload.deploymentUnavailable) {
             checker.report("rollout availability", "Deployment \(deployment.metadata.name) has \(ready) ready pods, fewer than \(replicas) - maxUnavailable \(SimWorkload.deploymentUnavailable), at index \(member.store.revision)")
         }
-        if ready >= replicas { workload.deploymentWasAvailable = true }
+        if healthy && ready >= replicas { workload.deploymentWasAvailable = true }
     }
 
     /// The Deployment finished its last rollout: every pod of the current template, ready,

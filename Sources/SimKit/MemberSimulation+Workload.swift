@@ -35,6 +35,8 @@ final class SimWorkload {
     var deploymentImages = 0
     /// It once had all its pods ready (from then on its availability is checked).
     var deploymentWasAvailable = false
+    /// Nodes seen tainted unreachable (traced once each).
+    var taintedNodes: Set<String> = []
 
     static let namespace = "default"
 

@@ -244,7 +244,8 @@ public final class MemberSimulation {
         member.ticking = nil
         member.disk.crash()
         for other in ids where other != id && network.up.contains(SimLink(id, other)) { linkDown(SimLink(id, other)) }
-        scheduleWorld(after: 100 + random.below(700)) { [unowned self] in
+        // Mostly a quick restart; sometimes down for seconds (the node lifecycle moves its pods).
+        scheduleWorld(after: random.chance(1, in: 3) ? 1_500 + random.below(2_000) : 100 + random.below(700)) { [unowned self] in
             if !self.members[id]!.isUp { self.start(id) }
         }
     }

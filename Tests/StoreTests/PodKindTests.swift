@@ -57,7 +57,7 @@ final class PodKindTests: XCTestCase {
     {"matchExpressions":[{"key":"app","operator":"In","values":["web"]}]},"namespaces":["default"],\
     "topologyKey":"topology.kubernetes.io/zone","matchLabelKeys":["pod-template-hash"]}}]}},\
     "schedulerName":"default-scheduler","tolerations":[{"key":"dedicated","operator":"Equal","value":"web","effect":"NoSchedule"},\
-    {"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],\
+    {"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":1}],\
     "hostAliases":[{"ip":"10.1.2.3","hostnames":["db.local"]}],"priorityClassName":"high","priority":1000,\
     "dnsConfig":{"nameservers":["10.96.0.10"],"searches":["svc.cluster.local"],"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]},\
     "readinessGates":[{"conditionType":"example.com/ready"}],"runtimeClassName":"runc","enableServiceLinks":false,\
@@ -192,8 +192,8 @@ final class PodKindTests: XCTestCase {
         {"containers":[{"name":"app","image":"nginx","resources":{},"terminationMessagePath":"/dev/termination-log",\
         "terminationMessagePolicy":"File","imagePullPolicy":"Always"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,\
         "dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler",\
-        "tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300},\
-        {"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],"enableServiceLinks":true}
+        "tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":1},\
+        {"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":1}],"enableServiceLinks":true}
         """)
         XCTAssertEqual(pod.status.wireJSON.jsonString, #"{"phase":"Pending","qosClass":"BestEffort"}"#)
         XCTAssertEqual(pod.validate(), [])

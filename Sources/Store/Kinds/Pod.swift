@@ -62,8 +62,10 @@ public struct Pod: StatusKindObject, Hashable {
     }
 
     /// Seconds a pod stays on a node that became not ready or unreachable (Kubernetes'
-    /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`).
-    public static let defaultTolerationSeconds: Int64 = 300
+    /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`,
+    /// 300 there). shoal notices a dead host in about a second and moves its pods one second
+    /// later; a pod that should wait longer says so in its own tolerations.
+    public static let defaultTolerationSeconds: Int64 = 1
 
     /// The status belongs to the status subresource: an update of the pod keeps it.
     public mutating func prepareForUpdate(from old: Pod) {
