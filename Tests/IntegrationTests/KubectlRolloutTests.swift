@@ -63,6 +63,23 @@ extension KubectlTests {
         let scaled = (try k.json(["get", "pods", "-l", "app=api"])["items"]?.arrayValue ?? []).filter { $0[path: ["metadata", "deletionTimestamp"]] == nil }
         XCTAssertEqual(scaled.count, 3)
         XCTAssertEqual(Set(scaled.compactMap { $0[path: ["spec", "nodeName"]]?.stringValue }).count, 3, "one replica per host")
+
+        // A host dies: within seconds its node is marked, its pod evicted and replaced on the
+        // two hosts left.
+        let victim = try XCTUnwrap(cluster.names.first { $0 != (try? cluster.waitForLeader()) })
+        let victimNode = "shoal-" + cluster.ip(victim).replacingOccurrences(of: ".", with: "-")
+        cluster.kill(victim)
+        try cluster.waitFor("the dead host's node tainted and its pod replaced elsewhere", timeout: 20) {
+            let node = try k.json(["get", "node", victimNode])
+            let tainted = (node[path: ["spec", "taints"]]?.arrayValue ?? []).contains { $0["key"]?.stringValue == "node.kubernetes.io/unreachable" }
+            let live = (try k.json(["get", "pods", "-l", "app=api"])["items"]?.arrayValue ?? []).filter {
+                $0[path: ["metadata", "deletionTimestamp"]] == nil && $0[path: ["status", "phase"]]?.stringValue == "Running"
+            }
+            return tainted && live.count == 3 && live.allSatisfy { $0[path: ["spec", "nodeName"]]?.stringValue != victimNode }
+        }
+        let unknown = (try k.json(["get", "node", victimNode])[path: ["status", "conditions"]]?.arrayValue ?? []).first { $0["type"]?.stringValue == "Ready" }
+        XCTAssertEqual(unknown?["status"], "Unknown")
+        XCTAssertTrue(try k.run(["rollout", "status", "deployment/api", "--timeout=30s"]).contains("successfully rolled out"))
     }
 }
 
