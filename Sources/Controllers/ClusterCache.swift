@@ -9,6 +9,10 @@ public struct ClusterCache: Sendable {
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var replicaSets: [ObjectKey: ReplicaSet] = [:]
     public private(set) var deployments: [ObjectKey: Deployment] = [:]
+    public private(set) var services: [ObjectKey: Service] = [:]
+    /// Endpoints and EndpointSlices, by the key of the Service they are named after.
+    public private(set) var endpoints: [ObjectKey: Endpoints] = [:]
+    public private(set) var endpointSlices: [ObjectKey: EndpointSlice] = [:]
     /// Node leases' renew times (kube-node-lease), by node name.
     public private(set) var leaseRenewals: [String: MicroTime] = [:]
     /// Pods by the node they are bound to.
@@ -30,6 +34,9 @@ public struct ClusterCache: Sendable {
         for object in store.list(.replicaSet).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.deployment).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.lease, namespace: Self.nodeLeaseNamespace).items { apply(WatchEvent(type: .added, object: object)) }
+        for kind in [Kind.service, .endpoints, .endpointSlice] {
+            for object in store.list(kind).items { apply(WatchEvent(type: .added, object: object)) }
+        }
         for object in store.list(.pod).items { apply(WatchEvent(type: .added, object: object)) }
         revision = store.revision
     }
@@ -52,6 +59,12 @@ public struct ClusterCache: Sendable {
             replicaSets[key] = gone ? nil : ReplicaSet(event.object)
         case .deployment:
             deployments[key] = gone ? nil : Deployment(event.object)
+        case .service:
+            services[key] = gone ? nil : Service(event.object)
+        case .endpoints:
+            endpoints[ObjectKey(kind: .service, namespace: key.namespace, name: key.name)] = gone ? nil : Endpoints(event.object)
+        case .endpointSlice:
+            endpointSlices[ObjectKey(kind: .service, namespace: key.namespace, name: key.name)] = gone ? nil : EndpointSlice(event.object)
         case .lease where key.namespace == Self.nodeLeaseNamespace:
             leaseRenewals[key.name] = gone ? nil : Lease(event.object)?.spec.renewTime
         default:
@@ -71,6 +84,11 @@ public struct ClusterCache: Sendable {
     }
 
     static let nodeLeaseNamespace = "kube-node-lease"
+
+    /// The pods of a namespace.
+    public func pods(inNamespace namespace: String) -> [Pod] {
+        pods.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.map(\.value)
+    }
 
     /// The pods bound to this node.
     public func pods(onNode name: String) -> [Pod] {

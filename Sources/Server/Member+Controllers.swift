@@ -92,6 +92,15 @@ extension Member {
             }
         }
         writes += nodeLifecyclePass(now: now)
+        var podsByNamespace: [String: [Pod]] = [:]
+        for (key, service) in controllers.cache!.services.sorted(by: { $0.key < $1.key }) where !service.spec.selector.isEmpty {
+            if podsByNamespace[key.namespace] == nil { podsByNamespace[key.namespace] = controllers.cache!.pods(inNamespace: key.namespace) }
+            writes += EndpointsController.reconcile(service, pods: podsByNamespace[key.namespace]!, endpoints: controllers.cache!.endpoints[key],
+                                                    slice: controllers.cache!.endpointSlices[key]).filter {
+                if case .update(let target) = $0.effect { return !controllers.updatesInFlight.contains(target) }
+                return true
+            }
+        }
         for write in writes { submitControllerWrite(write) }
     }
 

@@ -23,6 +23,14 @@ extension KubectlTests {
         XCTAssertEqual(wide.count, 2)
         XCTAssertEqual(Set(wide.compactMap { $0[path: ["spec", "nodeName"]]?.stringValue }).count, 2, "the two replicas share a host")
         XCTAssertTrue(try k.run(["get", "pods", "-o", "wide"]).contains("shoal-"))
+        // A Service over them: its Endpoints and EndpointSlice list the two ready pods.
+        try k.run(["expose", "deployment", "api", "--port=80", "--target-port=80", "--type=NodePort"])
+        try cluster.waitFor("the Service's endpoints", timeout: 10) {
+            let endpoints = try k.json(["get", "endpoints", "api"])
+            let slices = try k.json(["get", "endpointslices", "-l", "kubernetes.io/service-name=api"])["items"]?.arrayValue ?? []
+            return endpoints[path: ["subsets", 0, "addresses"]]?.arrayValue?.count == 2
+                && slices.first?["endpoints"]?.arrayValue?.count == 2
+        }
         let deployment = try k.json(["get", "deployment", "api"])
         XCTAssertEqual(deployment[path: ["status", "availableReplicas"]], 2)
         XCTAssertEqual(deployment[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]], "1")
@@ -126,7 +134,8 @@ final class TestAgent: @unchecked Sendable {
                                         "--grace-period=0", "--force", "--wait=false"])
             } else if pod[path: ["status", "phase"]] != "Running" {
                 let now = ISO8601DateFormatter().string(from: Date())
-                let patch = #"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"\#(now)"}]}}"#
+                let ip = "10.244.\(Int.random(in: 1...250)).\(Int.random(in: 2...250))"
+                let patch = #"{"status":{"phase":"Running","podIP":"\#(ip)","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"\#(now)"}]}}"#
                 _ = try? k.cluster.run([k.path, "--kubeconfig", k.kubeconfig, "--cache-dir", k.cacheDir, "patch", "pod", name,
                                         "--subresource=status", "--type=merge", "-p", patch])
             }
