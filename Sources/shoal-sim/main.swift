@@ -28,8 +28,11 @@ struct ShoalSim: ParsableCommand {
     @Option(help: "Run with a deliberately broken rule: \(Raft.FaultyRule.allCases.map(\.rawValue).joined(separator: ", ")); with --members also \(ControllerMutation.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mutation: String?
 
-    @Flag(help: "Simulate real members (Ready loop, store, forwarding, leader duties) with clients writing ConfigMaps, instead of the Raft core alone.")
+    @Flag(help: "Simulate real members (Ready loop, store, forwarding, leader duties and controllers) with clients writing ConfigMaps, ReplicaSets and a Deployment, instead of the Raft core alone.")
     var members = false
+
+    @Flag(help: "The same as --members (the leader's controllers run in every member simulation).")
+    var controllers = false
 
     @Option(help: "With --members: virtual milliseconds of faults and writes before healing.")
     var faultMilliseconds: UInt64 = MemberSimulationOptions().faultMilliseconds
@@ -45,14 +48,14 @@ struct ShoalSim: ParsableCommand {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
         guard faultTicks > 0 else { throw ValidationError("--fault-ticks must be positive") }
         guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
-        if let mutation, Raft.FaultyRule(rawValue: mutation) == nil, !members || ControllerMutation(rawValue: mutation) == nil {
+        if let mutation, Raft.FaultyRule(rawValue: mutation) == nil, !(members || controllers) || ControllerMutation(rawValue: mutation) == nil {
             throw ValidationError("unknown --mutation '\(mutation)'")
         }
         guard faultMilliseconds > 0 else { throw ValidationError("--fault-milliseconds must be positive") }
     }
 
     func run() throws {
-        if members { return try runMembers() }
+        if members || controllers { return try runMembers() }
         var options = SimulationOptions()
         options.voters = nodes
         options.faultTicks = faultTicks
