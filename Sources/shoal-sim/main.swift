@@ -136,7 +136,7 @@ struct ShoalSim: ParsableCommand {
     }
 
     func runAll(options: SimulationOptions) -> [SimulationReport] {
-        let results = Results(count: Int(seeds))
+        let results = Collected<SimulationReport>(count: Int(seeds))
         let workers = trace ? 1 : min(jobs, Int(seeds))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var index = worker
@@ -164,22 +164,6 @@ final class Collected<Report>: @unchecked Sendable {
     }
 
     var all: [Report] { reports.compactMap { $0 } }
-}
-
-/// Collects reports from worker threads.
-final class Results: @unchecked Sendable {
-    private var reports: [SimulationReport?]
-    private let lock = DispatchSemaphore(value: 1)
-
-    init(count: Int) { reports = Array(repeating: nil, count: count) }
-
-    func store(_ report: SimulationReport, at index: Int) {
-        lock.wait()
-        reports[index] = report
-        lock.signal()
-    }
-
-    var all: [SimulationReport] { reports.compactMap { $0 } }
 }
 
 enum System {
