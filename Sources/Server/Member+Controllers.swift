@@ -92,6 +92,12 @@ extension Member {
             }
         }
         writes += nodeLifecyclePass(now: now)
+        let bound = controllers.cache!.podsByNode.filter { controllers.cache!.nodes[$0.key] == nil }.flatMap(\.value).sorted()
+        writes += PodGarbageCollector.reconcile(pods: bound.compactMap { controllers.cache!.pods[$0] },
+                                                nodes: Set(controllers.cache!.nodes.keys)).filter {
+            if case .update(let key) = $0.effect { return !controllers.updatesInFlight.contains(key) }
+            return true
+        }
         var podsByNamespace: [String: [Pod]] = [:]
         for (key, service) in controllers.cache!.services.sorted(by: { $0.key < $1.key }) where !service.spec.selector.isEmpty {
             if podsByNamespace[key.namespace] == nil { podsByNamespace[key.namespace] = controllers.cache!.pods(inNamespace: key.namespace) }

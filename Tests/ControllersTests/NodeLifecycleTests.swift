@@ -74,3 +74,14 @@ final class NodeLifecycleTests: XCTestCase {
         XCTAssertEqual((ready.write.body?[path: ["status", "conditions"]]?.arrayValue ?? []).first?["status"], "True")
     }
 }
+
+final class PodGarbageCollectorTests: XCTestCase {
+    func testPodsOfNodesThatAreGoneAreRemovedAtOnce() {
+        let pods = [Fixture.pod("kept", node: "a", phase: PodStatus.running), Fixture.pod("orphan", node: "gone", phase: PodStatus.running),
+                    Fixture.pod("pending")]
+        let writes = PodGarbageCollector.reconcile(pods: pods, nodes: ["a"])
+        XCTAssertEqual(writes.map(\.write.name), ["orphan"])
+        XCTAssertEqual(writes.first?.write.gracePeriodSeconds, 0)
+        XCTAssertEqual(writes.first?.write.expectedUID, "uid-orphan")
+    }
+}
