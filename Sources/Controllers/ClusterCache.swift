@@ -13,6 +13,8 @@ public struct ClusterCache: Sendable {
     /// Endpoints and EndpointSlices, by the key of the Service they are named after.
     public private(set) var endpoints: [ObjectKey: Endpoints] = [:]
     public private(set) var endpointSlices: [ObjectKey: EndpointSlice] = [:]
+    /// Events, by `EventRecord.aggregationKey`.
+    public private(set) var events: [String: Event] = [:]
     /// Node leases' renew times (kube-node-lease), by node name.
     public private(set) var leaseRenewals: [String: MicroTime] = [:]
     /// Pods by the node they are bound to.
@@ -34,7 +36,7 @@ public struct ClusterCache: Sendable {
         for object in store.list(.replicaSet).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.deployment).items { apply(WatchEvent(type: .added, object: object)) }
         for object in store.list(.lease, namespace: Self.nodeLeaseNamespace).items { apply(WatchEvent(type: .added, object: object)) }
-        for kind in [Kind.service, .endpoints, .endpointSlice] {
+        for kind in [Kind.service, .endpoints, .endpointSlice, .event] {
             for object in store.list(kind).items { apply(WatchEvent(type: .added, object: object)) }
         }
         for object in store.list(.pod).items { apply(WatchEvent(type: .added, object: object)) }
@@ -59,6 +61,15 @@ public struct ClusterCache: Sendable {
             replicaSets[key] = gone ? nil : ReplicaSet(event.object)
         case .deployment:
             deployments[key] = gone ? nil : Deployment(event.object)
+        case .event:
+            guard let stored = Event(event.object) else { break }
+            let aggregation = [stored.involvedObject.uid, stored.involvedObject.name, stored.reason, stored.message, stored.source.component]
+                .joined(separator: "\u{1F}")
+            if gone {
+                if events[aggregation]?.metadata.name == stored.metadata.name { events[aggregation] = nil }
+            } else {
+                events[aggregation] = stored
+            }
         case .service:
             services[key] = gone ? nil : Service(event.object)
         case .endpoints:

@@ -21,9 +21,13 @@ public struct ControllerWrite: Sendable {
 
     public var write: TypedWrite
     public var effect: Effect
+    /// What to tell users once the write succeeded ("{name}" in the message: the name of the
+    /// object the write created).
+    public var event: EventRecord?
 
-    public init(_ write: TypedWrite, _ effect: Effect) {
+    public init(_ write: TypedWrite, _ effect: Effect, event: EventRecord? = nil) {
         self.write = write
         self.effect = effect
+        self.event = event
     }
 }

@@ -148,7 +148,10 @@ public enum DeploymentController {
         set.spec.template.metadata.labels[templateHashLabel] = hash
         let write = TypedWrite(verb: .create, kind: "ReplicaSet", apiVersion: "apps/v1", namespace: deployment.metadata.namespace,
                                body: set.wireJSON)
-        return ControllerWrite(write, .createReplicaSet(owner: deployment.metadata.uid))
+        return ControllerWrite(write, .createReplicaSet(owner: deployment.metadata.uid),
+                               event: EventRecord(.normal, "ScalingReplicaSet", "Scaled up replica set \(set.metadata.name) from 0 to \(replicas)",
+                                                  component: "deployment-controller",
+                                                  about: EventRecord.reference("Deployment", apiVersion: "apps/v1", deployment.metadata)))
     }
 
     /// The deployment's annotations a set carries, with its revision and the counts.
@@ -176,7 +179,13 @@ public enum DeploymentController {
         updated.spec.replicas = max(0, replicas)
         updated.metadata.annotations[desiredReplicasAnnotation] = String(deployment.spec.replicas ?? 1)
         updated.metadata.annotations[maxReplicasAnnotation] = String((deployment.spec.replicas ?? 1) + rollingBounds(deployment).maxSurge)
-        return update(updated)
+        var write = update(updated)
+        let from = set.spec.replicas ?? 0
+        write.event = EventRecord(.normal, "ScalingReplicaSet",
+                                  "Scaled \(replicas > from ? "up" : "down") replica set \(set.metadata.name) from \(from) to \(max(0, replicas))",
+                                  component: "deployment-controller",
+                                  about: EventRecord.reference("Deployment", apiVersion: "apps/v1", deployment.metadata))
+        return write
     }
 
     /// Writes a set's spec and metadata over the version read.

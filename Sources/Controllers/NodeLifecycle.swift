@@ -49,7 +49,10 @@ public enum NodeLifecycle {
             return [nodeUpdate(updated, key)]
         }
         if ready?.status != "Unknown" {
-            return [nodeStatus(node, key, ready: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", now: now)]
+            var write = nodeStatus(node, key, ready: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", now: now)
+            write.event = EventRecord(.normal, "NodeNotReady", "Node \(node.metadata.name) status is now: NodeNotReady",
+                                      component: "node-controller", about: EventRecord.reference("Node", apiVersion: "v1", node.metadata))
+            return [write]
         }
         let taintedAt = tainted.first { $0.effect == Taint.noExecute }?.timeAdded ?? now
         var writes: [ControllerWrite] = []
@@ -59,7 +62,11 @@ public enum NodeLifecycle {
                 evictionBudget -= 1
                 let write = TypedWrite(verb: .delete, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace,
                                        name: pod.metadata.name, expectedUID: pod.metadata.uid)
-                writes.append(ControllerWrite(write, .update(ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name))))
+                writes.append(ControllerWrite(write, .update(ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name)),
+                                              event: EventRecord(.normal, "TaintManagerEviction",
+                                                                 "Marking for deletion Pod \(pod.metadata.namespace)/\(pod.metadata.name)",
+                                                                 component: "taint-eviction-controller",
+                                                                 about: EventRecord.reference("Pod", apiVersion: "v1", pod.metadata))))
             } else if pod.condition(PodCondition.ready)?.status != "False", let write = podNotReady(pod, now: now) {
                 writes.append(write)
             }

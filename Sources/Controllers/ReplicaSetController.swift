@@ -88,14 +88,18 @@ public enum ReplicaSetController {
         pod.metadata = meta
         pod.spec = set.spec.template.spec
         let write = TypedWrite(verb: .create, kind: "Pod", apiVersion: "v1", namespace: set.metadata.namespace, body: pod.wireJSON)
-        return ControllerWrite(write, .createPod(owner: set.metadata.uid))
+        return ControllerWrite(write, .createPod(owner: set.metadata.uid),
+                               event: EventRecord(.normal, "SuccessfulCreate", "Created pod: {name}", component: "replicaset-controller",
+                                                  about: EventRecord.reference("ReplicaSet", apiVersion: "apps/v1", set.metadata)))
     }
 
     /// Deletes one pod, only if it is still the one the controller saw (by uid).
     static func deletePod(_ pod: Pod, owner set: ReplicaSet) -> ControllerWrite {
         let write = TypedWrite(verb: .delete, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace,
                                name: pod.metadata.name, expectedUID: pod.metadata.uid)
-        return ControllerWrite(write, .deletePod(owner: set.metadata.uid, pod: pod.metadata.uid))
+        return ControllerWrite(write, .deletePod(owner: set.metadata.uid, pod: pod.metadata.uid),
+                               event: EventRecord(.normal, "SuccessfulDelete", "Deleted pod: \(pod.metadata.name)", component: "replicaset-controller",
+                                                  about: EventRecord.reference("ReplicaSet", apiVersion: "apps/v1", set.metadata)))
     }
 
     /// The set's status from its pods, written only when it changed, and only over the

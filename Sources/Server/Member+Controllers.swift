@@ -38,6 +38,10 @@ struct ControllerRunner {
     var binding: [ObjectKey: String] = [:]
     /// Status writes in flight, by object.
     var statusInFlight: Set<ObjectKey> = []
+    /// Event writes in flight, and a counter that keeps new events' names apart.
+    var eventsInFlight = 0
+    var eventSequence: UInt64 = 0
+    static let eventsInFlightMax = 200
     /// The tick of the last full pass (time-based conditions are rechecked every second).
     var lastPassTick: UInt64 = 0
 
@@ -92,6 +96,10 @@ extension Member {
             }
         }
         writes += nodeLifecyclePass(now: now)
+        writes += EventRecorder.expired(controllers.cache!.events.values.sorted { $0.metadata.name < $1.metadata.name }, now: now).filter {
+            if case .update(let key) = $0.effect { return !controllers.updatesInFlight.contains(key) }
+            return true
+        }
         let bound = controllers.cache!.podsByNode.filter { controllers.cache!.nodes[$0.key] == nil }.flatMap(\.value).sorted()
         writes += PodGarbageCollector.reconcile(pods: bound.compactMap { controllers.cache!.pods[$0] },
                                                 nodes: Set(controllers.cache!.nodes.keys)).filter {
@@ -148,6 +156,23 @@ extension Member {
         return writes
     }
 
+    /// Writes (or counts again) an event, unless a write of that event is in flight.
+    func recordEvent(_ event: EventRecord) {
+        guard controllers.cache != nil, controllers.eventsInFlight < ControllerRunner.eventsInFlightMax else { return }
+        let existing = controllers.cache!.events[event.aggregationKey]
+        let micros = host.unixMicroseconds
+        controllers.eventSequence += 1
+        let write = EventRecorder.write(event, existing: existing, now: MicroTime(unixSeconds: micros / 1_000_000, microseconds: Int32(micros % 1_000_000)),
+                                        sequence: controllers.eventSequence)
+        if case .update(let key) = write.effect, controllers.updatesInFlight.contains(key) { return }
+        controllers.eventsInFlight += 1
+        let term = controllers.term
+        propose(.typed(write.write)) { [weak self] _ in
+            guard let self, self.controllers.term == term else { return }
+            self.controllers.eventsInFlight -= 1
+        }
+    }
+
     /// The store applied these events: the controllers' cache follows (on the leader).
     func controllersObserve(_ events: [WatchEvent]) {
         guard controllers.cache != nil, !events.isEmpty else { return }
@@ -194,7 +219,9 @@ extension Member {
         ]))
         let write = TypedWrite(verb: .create, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace, name: pod.metadata.name,
                                subresource: .binding, body: body, expectedUID: pod.metadata.uid)
-        return ControllerWrite(write, .bind(pod: ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name), node: nodeName))
+        return ControllerWrite(write, .bind(pod: ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name), node: nodeName),
+                               event: EventRecord(.normal, "Scheduled", "Successfully assigned \(pod.metadata.namespace)/\(pod.metadata.name) to \(nodeName)",
+                                                  component: "default-scheduler", about: EventRecord.reference("Pod", apiVersion: "v1", pod.metadata)))
     }
 
     /// `PodScheduled=False` with reason Unschedulable and the scheduler's message, unless the
@@ -210,7 +237,9 @@ extension Member {
         updated.status.conditions.append(condition)
         let write = TypedWrite(verb: .update, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace, name: pod.metadata.name,
                                subresource: .status, body: updated.wireJSON, expectedResourceVersion: version)
-        return ControllerWrite(write, .status(ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name)))
+        return ControllerWrite(write, .status(ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name)),
+                               event: EventRecord(.warning, "FailedScheduling", message, component: "default-scheduler",
+                                                  about: EventRecord.reference("Pod", apiVersion: "v1", pod.metadata)))
     }
 
     /// Proposes a controller's write, counting it as expected until it is answered.
@@ -249,6 +278,10 @@ extension Member {
             }
             self.controllers.dirty = true
             if case .failure(let error) = result { Log.debug("controller write \(write.effect) failed: \(error)") }
+            if var event = write.event, case .success(let stored) = result, (200..<300).contains(stored.httpStatus) {
+                if case .created(let object) = stored { event.message = event.message.replacingOccurrences(of: "{name}", with: object.key.name) }
+                self.recordEvent(event)
+            }
         }
     }
 }

@@ -138,7 +138,7 @@ extension MemberSimulation {
     /// the old sets empty, and its status says so.
     func deploymentConverged(_ member: Member) -> Bool {
         guard let deployment = member.store.get(ObjectKey(kind: .deployment, namespace: SimWorkload.namespace, name: SimWorkload.deploymentName))
-            .flatMap(Deployment.init) else { return !workload.deploymentCreated }
+            .flatMap(Deployment.init) else { return true }  // its create may have been lost with a crashed member
         let replicas = deployment.spec.replicas ?? 1
         let status = deployment.status
         return status.observedGeneration == deployment.metadata.generation && status.updatedReplicas == replicas

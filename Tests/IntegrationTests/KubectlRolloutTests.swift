@@ -23,6 +23,15 @@ extension KubectlTests {
         XCTAssertEqual(wide.count, 2)
         XCTAssertEqual(Set(wide.compactMap { $0[path: ["spec", "nodeName"]]?.stringValue }).count, 2, "the two replicas share a host")
         XCTAssertTrue(try k.run(["get", "pods", "-o", "wide"]).contains("shoal-"))
+        // The controllers tell what they did, as kubectl describe shows it.
+        try cluster.waitFor("the controllers' events", timeout: 10) {
+            let described = try k.run(["describe", "deployment", "api"])
+            let events = try k.run(["get", "events"])
+            return described.contains("ScalingReplicaSet") && events.contains("Scheduled") && events.contains("SuccessfulCreate")
+        }
+        let podName = try XCTUnwrap((try k.json(["get", "pods", "-l", "app=api"])["items"]?.arrayValue ?? []).first?[path: ["metadata", "name"]]?.stringValue)
+        XCTAssertTrue(try k.run(["describe", "pod", podName]).contains("Successfully assigned default/\(podName)"))
+
         // A Service over them: its Endpoints and EndpointSlice list the two ready pods.
         try k.run(["expose", "deployment", "api", "--port=80", "--target-port=80", "--type=NodePort"])
         try cluster.waitFor("the Service's endpoints", timeout: 10) {
@@ -74,7 +83,9 @@ extension KubectlTests {
 
         // A host dies: within seconds its node is marked, its pod evicted and replaced on the
         // two hosts left.
-        let victim = try XCTUnwrap(cluster.names.first { $0 != (try? cluster.waitForLeader()) })
+        // (Not the leader, and not h1: kubectl talks to the kubeconfig's first server, h1's.)
+        let leader = try cluster.waitForLeader()
+        let victim = try XCTUnwrap(cluster.names.first { $0 != leader && $0 != "h1" })
         let victimNode = "shoal-" + cluster.ip(victim).replacingOccurrences(of: ".", with: "-")
         cluster.kill(victim)
         try cluster.waitFor("the dead host's node tainted and its pod replaced elsewhere", timeout: 20) {
