@@ -102,40 +102,10 @@ final class HTTPSConnection: @unchecked Sendable {
     }
 
     private func connect(deadline: UInt64) -> String? {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { return "socket: \(errorText())" }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            close(socketFD)
-            return "'\(host)' is not an IPv4 address"
-        }
-        var one: Int32 = 1
-        setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        _ = fcntl(socketFD, F_SETFL, fcntl(socketFD, F_GETFL) | O_NONBLOCK)
-        let started = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if started != 0 && errno != EINPROGRESS {
-            let problem = "connect \(host):\(port): \(errorText())"
-            close(socketFD)
-            return problem
-        }
-        if started != 0 {
-            guard waitFor(socketFD, events: Int16(POLLOUT), deadline: deadline) else {
-                close(socketFD)
-                return "connect \(host):\(port): timed out"
-            }
-            var error: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(socketFD, SOL_SOCKET, SO_ERROR, &error, &length)
-            if error != 0 {
-                close(socketFD)
-                return "connect \(host):\(port): \(String(cString: strerror(error)))"
-            }
+        let socketFD: Int32
+        switch BenchSocket.connect(host: host, port: port, deadline: deadline) {
+        case .failure(let failure): return failure.description
+        case .success(let connected): socketFD = connected
         }
         fd = socketFD
         inbox.removeAll(keepingCapacity: true)
@@ -170,18 +140,6 @@ final class HTTPSConnection: @unchecked Sendable {
         return nil
     }
 
-    private func waitFor(_ socketFD: Int32, events: Int16, deadline: UInt64) -> Bool {
-        while true {
-            let now = monotonicNanoseconds()
-            guard now < deadline else { return false }
-            let milliseconds = Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
-            var poller = pollfd(fd: socketFD, events: events, revents: 0)
-            let n = poll(&poller, 1, milliseconds)
-            if n > 0 { return true }
-            if n < 0 && errno != EINTR { return true }
-        }
-    }
-
     private func writeAll(_ bytes: [UInt8], deadline: UInt64) -> String? {
         var done = 0
         while done < bytes.count {
@@ -192,7 +150,7 @@ final class HTTPSConnection: @unchecked Sendable {
             }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if waitFor(fd, events: Int16(POLLOUT), deadline: deadline) { continue }
+                if BenchSocket.waitFor(fd, events: Int16(POLLOUT), deadline: deadline) { continue }
                 return "sending to \(host):\(port): timed out"
             }
             return "sending to \(host):\(port): \(errorText())"
@@ -220,7 +178,7 @@ final class HTTPSConnection: @unchecked Sendable {
             if n == 0 { return "\(host):\(port) closed the connection" }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK {
-                if waitFor(fd, events: Int16(POLLIN), deadline: deadline) { continue }
+                if BenchSocket.waitFor(fd, events: Int16(POLLIN), deadline: deadline) { continue }
                 lastFailureWasTimeout = true
                 return "no answer from \(host):\(port) in time"
             }
@@ -405,7 +363,7 @@ final class HTTPSConnection: @unchecked Sendable {
         }
         var size = 0
         for byte in inbox[inboxStart..<lineEnd!] {
-            guard let digit = Self.hexValue(byte) else { break }
+            guard let digit = BenchSocket.hexValue(byte) else { break }
             size = size * 16 + digit
             guard size <= Self.responseBytesMax else { return .failure(BenchFailure("chunk too large")) }
         }
@@ -435,15 +393,6 @@ final class HTTPSConnection: @unchecked Sendable {
         inbox.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
     }
 
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case 48...57: return Int(byte - 48)
-        case 97...102: return Int(byte - 87)
-        case 65...70: return Int(byte - 55)
-        default: return nil
-        }
-    }
-
     private static let crlf: [UInt8] = [13, 10]
     private static let crlfcrlf: [UInt8] = [13, 10, 13, 10]
 
@@ -464,5 +413,5 @@ final class HTTPSConnection: @unchecked Sendable {
         }
     }
 
-    private func errorText() -> String { String(cString: strerror(errno)) }
+    private func errorText() -> String { BenchSocket.errorText() }
 }

@@ -44,7 +44,7 @@ struct ChunkedLineDecoder {
                     inExtension = true
                 default:
                     if inExtension { break }
-                    guard let digit = Self.hexValue(byte), size < 1 << 40 else {
+                    guard let digit = BenchSocket.hexValue(byte), size < 1 << 40 else {
                         state = .finished
                         ended = "malformed chunk size"
                         return
@@ -80,15 +80,6 @@ struct ChunkedLineDecoder {
                 partial.removeAll(keepingCapacity: true)
             }
             start = end + 1
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case 48...57: return Int(byte - 48)
-        case 97...102: return Int(byte - 87)
-        case 65...70: return Int(byte - 55)
-        default: return nil
         }
     }
 }

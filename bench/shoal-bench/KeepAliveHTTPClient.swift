@@ -98,59 +98,15 @@ final class KeepAliveHTTPClient {
 
     /// Opens the connection; returns a problem description on failure.
     private func connect(deadline: UInt64) -> String? {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { return "socket: \(errorText())" }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            close(socketFD)
-            return "'\(host)' is not an IPv4 address"
-        }
-        var one: Int32 = 1
-        setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let flags = fcntl(socketFD, F_GETFL)
-        _ = fcntl(socketFD, F_SETFL, flags | O_NONBLOCK)
-        let started = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if started != 0 && errno != EINPROGRESS {
-            let problem = "connect \(host):\(port): \(errorText())"
-            close(socketFD)
-            return problem
-        }
-        if started != 0 {
-            guard waitFor(socketFD, events: Int16(POLLOUT), deadline: deadline) else {
-                close(socketFD)
-                return "connect \(host):\(port): timed out"
-            }
-            var error: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(socketFD, SOL_SOCKET, SO_ERROR, &error, &length)
-            if error != 0 {
-                close(socketFD)
-                return "connect \(host):\(port): \(String(cString: strerror(error)))"
-            }
+        let socketFD: Int32
+        switch BenchSocket.connect(host: host, port: port, deadline: deadline) {
+        case .failure(let failure): return failure.description
+        case .success(let connected): socketFD = connected
         }
         fd = socketFD
         connectsTotal += 1
         inbox.removeAll(keepingCapacity: true)
         return nil
-    }
-
-    /// Waits until `events` are ready on `socketFD` or the deadline passes (false).
-    private func waitFor(_ socketFD: Int32, events: Int16, deadline: UInt64) -> Bool {
-        while true {
-            let now = monotonicNanoseconds()
-            guard now < deadline else { return false }
-            let milliseconds = Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
-            var poller = pollfd(fd: socketFD, events: events, revents: 0)
-            let n = poll(&poller, 1, milliseconds)
-            if n > 0 { return true }
-            if n < 0 && errno != EINTR { return true }  // let the following call report the error
-        }
     }
 
     private enum WriteResult { case done, failed(String, sentAny: Bool) }
@@ -165,7 +121,7 @@ final class KeepAliveHTTPClient {
             }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if waitFor(fd, events: Int16(POLLOUT), deadline: deadline) { continue }
+                if BenchSocket.waitFor(fd, events: Int16(POLLOUT), deadline: deadline) { continue }
                 return .failed("sending to \(host):\(port): timed out", sentAny: done > 0)
             }
             return .failed("sending to \(host):\(port): \(errorText())", sentAny: done > 0)
@@ -187,7 +143,7 @@ final class KeepAliveHTTPClient {
             if n == 0 { return "\(host):\(port) closed the connection" }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK {
-                if waitFor(fd, events: Int16(POLLIN), deadline: deadline) { continue }
+                if BenchSocket.waitFor(fd, events: Int16(POLLIN), deadline: deadline) { continue }
                 return "no answer from \(host):\(port) in time"
             }
             return "reading from \(host):\(port): \(errorText())"
@@ -292,5 +248,5 @@ final class KeepAliveHTTPClient {
         return nil
     }
 
-    private func errorText() -> String { String(cString: strerror(errno)) }
+    private func errorText() -> String { BenchSocket.errorText() }
 }
