@@ -8,6 +8,8 @@ public struct ClusterCache: Sendable {
     public private(set) var pods: [ObjectKey: Pod] = [:]
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var replicaSets: [ObjectKey: ReplicaSet] = [:]
+    /// ReplicaSets by the uid of their controlling owner.
+    public private(set) var replicaSetsByController: [String: Set<ObjectKey>] = [:]
     public private(set) var deployments: [ObjectKey: Deployment] = [:]
     public private(set) var services: [ObjectKey: Service] = [:]
     /// Endpoints and EndpointSlices, by the key of the Service they are named after.
@@ -58,7 +60,12 @@ public struct ClusterCache: Sendable {
         case .node:
             nodes[key.name] = gone ? nil : Node(event.object)
         case .replicaSet:
+            if let owner = replicaSets[key].flatMap(Self.controller) {
+                replicaSetsByController[owner]?.remove(key)
+                if replicaSetsByController[owner]?.isEmpty == true { replicaSetsByController[owner] = nil }
+            }
             replicaSets[key] = gone ? nil : ReplicaSet(event.object)
+            if let owner = replicaSets[key].flatMap(Self.controller) { replicaSetsByController[owner, default: []].insert(key) }
         case .deployment:
             deployments[key] = gone ? nil : Deployment(event.object)
         case .event:
@@ -89,12 +96,15 @@ public struct ClusterCache: Sendable {
 
     /// The ReplicaSets whose controlling owner (a Deployment) has this uid.
     public func replicaSets(controlledBy uid: String) -> [ReplicaSet] {
-        replicaSets.keys.sorted().compactMap { replicaSets[$0] }.filter {
-            $0.metadata.ownerReferences.contains { $0.controller == true && $0.uid == uid }
-        }
+        (replicaSetsByController[uid] ?? []).sorted().compactMap { replicaSets[$0] }
     }
 
     static let nodeLeaseNamespace = "kube-node-lease"
+
+    /// The uid of a set's controlling owner.
+    static func controller(_ set: ReplicaSet) -> String? {
+        set.metadata.ownerReferences.first { $0.controller == true }?.uid
+    }
 
     /// The pods of a namespace.
     public func pods(inNamespace namespace: String) -> [Pod] {

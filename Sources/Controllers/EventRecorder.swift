@@ -77,12 +77,13 @@ public enum EventRecorder {
         return ControllerWrite(write, .update(ObjectKey(kind: .event, namespace: event.metadata.namespace, name: event.metadata.name)))
     }
 
-    /// Deletes of events that last happened more than `timeToLiveSeconds` ago.
+    /// Deletes of events that last happened more than `timeToLiveSeconds` ago (at most
+    /// `expiriesPerPassMax`, by name: only the expired ones are sorted).
     public static func expired(_ events: [Event], now: MetaTime) -> [ControllerWrite] {
-        events.lazy.filter { event in
+        events.filter { event in
             let last = event.lastTimestamp ?? event.eventTime.map { MetaTime(unixSeconds: $0.unixSeconds) } ?? event.metadata.creationTimestamp
             return (last?.unixSeconds ?? now.unixSeconds) + timeToLiveSeconds < now.unixSeconds
-        }.prefix(expiriesPerPassMax).map { event in
+        }.sorted { $0.metadata.name < $1.metadata.name }.prefix(expiriesPerPassMax).map { event in
             let write = TypedWrite(verb: .delete, kind: "Event", apiVersion: "v1", namespace: event.metadata.namespace,
                                    name: event.metadata.name, expectedUID: event.metadata.uid)
             return ControllerWrite(write, .update(ObjectKey(kind: .event, namespace: event.metadata.namespace, name: event.metadata.name)))

@@ -47,6 +47,16 @@ struct ControllerRunner {
 
     /// A pass at least this often (time-based rules: node silence, minReadySeconds, deadlines).
     static let periodicPassTicks: UInt64 = 25
+
+    /// Whether a write of this kind to the same object is in flight (creates, deletes and
+    /// bindings are counted by their own expectations instead).
+    func isInFlight(_ effect: ControllerWrite.Effect) -> Bool {
+        switch effect {
+        case .status(let key): return statusInFlight.contains(key)
+        case .update(let key): return updatesInFlight.contains(key)
+        default: return false
+        }
+    }
 }
 
 extension Member {
@@ -72,13 +82,10 @@ extension Member {
         controllers.lastPassTick = ticks
         let now = MetaTime(unixSeconds: host.unixSeconds)
         var writes = schedulePendingPods()
-        for (key, set) in controllers.cache!.replicaSets.sorted(by: { $0.key < $1.key }) {
+        for (_, set) in controllers.cache!.replicaSets.sorted(by: { $0.key < $1.key }) {
             let pods = controllers.cache!.pods(controlledBy: set.metadata.uid)
             let expected = controllers.replicaSets[set.metadata.uid] ?? .init()
-            writes += ReplicaSetController.reconcile(set, pods: pods, expectations: expected, now: now).filter {
-                if case .status = $0.effect { return !controllers.statusInFlight.contains(key) }
-                return true
-            }
+            writes += ReplicaSetController.reconcile(set, pods: pods, expectations: expected, now: now)
         }
         for (key, deployment) in controllers.cache!.deployments.sorted(by: { $0.key < $1.key }) {
             let sets = controllers.cache!.replicaSets(controlledBy: deployment.metadata.uid)
@@ -90,32 +97,21 @@ extension Member {
             })
             var pods: [String: [Pod]] = [:]
             for set in sets { pods[set.metadata.uid] = controllers.cache!.pods(controlledBy: set.metadata.uid) }
-            writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: expected, now: now).filter {
-                if case .status = $0.effect { return !controllers.statusInFlight.contains(key) }
-                return true
-            }
+            writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: expected, now: now)
         }
         writes += nodeLifecyclePass(now: now)
-        writes += EventRecorder.expired(controllers.cache!.events.values.sorted { $0.metadata.name < $1.metadata.name }, now: now).filter {
-            if case .update(let key) = $0.effect { return !controllers.updatesInFlight.contains(key) }
-            return true
-        }
+        writes += EventRecorder.expired(Array(controllers.cache!.events.values), now: now)
         let bound = controllers.cache!.podsByNode.filter { controllers.cache!.nodes[$0.key] == nil }.flatMap(\.value).sorted()
         writes += PodGarbageCollector.reconcile(pods: bound.compactMap { controllers.cache!.pods[$0] },
-                                                nodes: Set(controllers.cache!.nodes.keys)).filter {
-            if case .update(let key) = $0.effect { return !controllers.updatesInFlight.contains(key) }
-            return true
-        }
+                                                nodes: Set(controllers.cache!.nodes.keys))
         var podsByNamespace: [String: [Pod]] = [:]
         for (key, service) in controllers.cache!.services.sorted(by: { $0.key < $1.key }) where !service.spec.selector.isEmpty {
             if podsByNamespace[key.namespace] == nil { podsByNamespace[key.namespace] = controllers.cache!.pods(inNamespace: key.namespace) }
             writes += EndpointsController.reconcile(service, pods: podsByNamespace[key.namespace]!, endpoints: controllers.cache!.endpoints[key],
-                                                    slice: controllers.cache!.endpointSlices[key]).filter {
-                if case .update(let target) = $0.effect { return !controllers.updatesInFlight.contains(target) }
-                return true
-            }
+                                                    slice: controllers.cache!.endpointSlices[key])
         }
-        for write in writes { submitControllerWrite(write) }
+        // A write to an object whose last write is still in flight waits for the next pass.
+        for write in writes where !controllers.isInFlight(write.effect) { submitControllerWrite(write) }
     }
 
     /// Each node's silence — its lease's age, or for a member the leader's Raft contact,
@@ -146,12 +142,7 @@ extension Member {
             let key = ObjectKey(kind: .node, name: name)
             guard !controllers.updatesInFlight.contains(key), !controllers.statusInFlight.contains(key) else { continue }
             writes += NodeLifecycle.reconcile(cache.nodes[name]!, silentMilliseconds: silence[name]!, pods: cache.pods(onNode: name),
-                                              now: now, evictionBudget: &budget).filter { write in
-                switch write.effect {
-                case .status(let key), .update(let key): return !controllers.statusInFlight.contains(key) && !controllers.updatesInFlight.contains(key)
-                default: return true
-                }
-            }
+                                              now: now, evictionBudget: &budget)
         }
         return writes
     }
@@ -164,7 +155,7 @@ extension Member {
         controllers.eventSequence += 1
         let write = EventRecorder.write(event, existing: existing, now: MicroTime(unixSeconds: micros / 1_000_000, microseconds: Int32(micros % 1_000_000)),
                                         sequence: controllers.eventSequence)
-        if case .update(let key) = write.effect, controllers.updatesInFlight.contains(key) { return }
+        guard !controllers.isInFlight(write.effect) else { return }
         controllers.eventsInFlight += 1
         let term = controllers.term
         propose(.typed(write.write)) { [weak self] _ in
@@ -201,7 +192,6 @@ extension Member {
                 usage[nodeName, default: NodeUsage()].add(pod)
                 writes.append(Self.bindingWrite(pod, to: nodeName))
             case .unschedulable(let message):
-                guard !controllers.statusInFlight.contains(key) else { continue }
                 if let write = Self.unschedulableWrite(pod, message: message, now: MetaTime(unixSeconds: host.unixSeconds)) {
                     writes.append(write)
                 }
