@@ -125,7 +125,7 @@ enum APIDiscovery {
     /// compares major and minor with its own (a skew of one minor version is supported).
     static func version() -> HTTPResponse {
         APIResponses.json(200, .object(JSONObject([
-            ("major", "1"), ("minor", "32"), ("gitVersion", .string("v1.32.0-shoal.\(Store.clusterVersionSupported)")),
+            ("major", "1"), ("minor", "32"), ("gitVersion", .string("\(OpenAPIDocuments.infoVersion)-shoal.\(Store.clusterVersionSupported)")),
             ("gitCommit", ""), ("gitTreeState", "clean"), ("buildDate", "2026-12-04T00:00:00Z"),
             ("goVersion", "swift"), ("compiler", "swiftc"), ("platform", "linux/amd64"),
         ])))

@@ -1,3 +1,4 @@
+import API
 import JSON
 import Store
 
@@ -108,6 +109,6 @@ extension Member {
         propose(.typed(write)) { [weak self] _ in self?.nodeAgent.leaseInFlight = false }
     }
 
-    /// What the Node reports as its kubelet version.
-    static let nodeVersion = "v1.32.0-shoal"
+    /// What the Node reports as its kubelet version: the Kubernetes API version shoal follows.
+    static let nodeVersion = OpenAPIDocuments.infoVersion + "-shoal"
 }
