@@ -119,7 +119,7 @@ extension Store {
             meta.namespace = ""
         }
         if meta.name.isEmpty && !meta.generateName.isEmpty {
-            meta.name = generatedName(meta.generateName, kind: c.kind, namespace: meta.namespace, index: c.index)
+            meta.name = generatedName(meta.generateName, kind: c.kind, namespace: meta.namespace, index: c.index, uid: c.write.uid)
         }
         meta.uid = c.write.uid
         meta.resourceVersion = String(c.index)
@@ -169,10 +169,17 @@ extension Store {
     /// `prefix` plus five characters chosen by the entry's index, the first free one of up to
     /// `generateNameAttemptsMax` candidates (Kubernetes draws them at random; the store may
     /// not, so the index seeds them: every member picks the same name).
-    func generatedName(_ prefix: String, kind: Kind, namespace: String, index: UInt64) -> String {
+    /// A name for `generateName`: the prefix and 5 characters drawn from the write's uid and
+    /// the entry's index — the same on every member (the uid travels in the entry), and
+    /// different for writes admitted against the same view of the store (their index is the
+    /// same then, their uids are not: with the index alone, 100 creates of one ReplicaSet
+    /// admitted together all chose one name and all but one failed).
+    func generatedName(_ prefix: String, kind: Kind, namespace: String, index: UInt64, uid: String) -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789".utf8)
         let base = String(decoding: prefix.utf8.prefix(MetadataRules.generateNameLengthMax), as: UTF8.self)
-        var seed = index &* 0x9E37_79B9_7F4A_7C15
+        var uidHash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in uid.utf8 { uidHash = (uidHash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var seed = (index &* 0x9E37_79B9_7F4A_7C15) ^ uidHash
         var candidate = base
         for _ in 0..<Self.generateNameAttemptsMax {
             var suffix: [UInt8] = []

@@ -72,6 +72,24 @@ final class AdmittedWriteTests: XCTestCase {
         guard case .stale = h.base.apply(.admitted(old)) else { return XCTFail("another cluster version's admission is stale") }
     }
 
+    func testCreatesAdmittedTogetherGenerateDifferentNames() throws {
+        // A ReplicaSet's creates are admitted against one view of the store: the generated
+        // names must differ (they once all came out the same, and all but one failed 409).
+        var h = V2Harness()
+        let view = h.store
+        let admissions = try (0..<50).map { i in
+            try XCTUnwrap(view.admit(write(.create, "ConfigMap", "v1", body: ["metadata": ["generateName": "web-"]], uid: "uid-\(i)")))
+        }
+        var names: Set<String> = []
+        for admission in admissions {
+            let result = h.base.apply(.admitted(admission))
+            XCTAssertEqual(result.httpStatus, 201, "\(result)")
+            if case .created(let stored) = result { names.insert(stored.key.name) }
+        }
+        XCTAssertEqual(names.count, 50)
+        XCTAssertTrue(names.allSatisfy { $0.hasPrefix("web-") && $0.count == 9 })
+    }
+
     func testAdmittedCommandsRoundTrip() throws {
         let h = V2Harness()
         let admission = try XCTUnwrap(h.store.admit(write(.create, "ConfigMap", "v1", body: ["metadata": ["name": "a"]], uid: "u")))
