@@ -8,17 +8,21 @@ public struct ClusterCache: Sendable {
     public private(set) var pods: [ObjectKey: Pod] = [:]
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var replicaSets: [ObjectKey: ReplicaSet] = [:]
+    /// ReplicaSets' keys by their own uid.
+    public private(set) var replicaSetKeysByUID: [String: ObjectKey] = [:]
     /// ReplicaSets by the uid of their controlling owner.
     public private(set) var replicaSetsByController: [String: Set<ObjectKey>] = [:]
     public private(set) var deployments: [ObjectKey: Deployment] = [:]
+    /// Deployments' keys by their own uid.
+    public private(set) var deploymentKeysByUID: [String: ObjectKey] = [:]
     public private(set) var services: [ObjectKey: Service] = [:]
     /// Endpoints and EndpointSlices, by the key of the Service they are named after.
     public private(set) var endpoints: [ObjectKey: Endpoints] = [:]
     public private(set) var endpointSlices: [ObjectKey: EndpointSlice] = [:]
     /// Events, by `EventRecord.aggregationKey`.
     public private(set) var events: [String: Event] = [:]
-    /// Node leases' renew times (kube-node-lease), by node name.
-    public private(set) var leaseRenewals: [String: MicroTime] = [:]
+    /// Node leases (kube-node-lease), by node name: when each was renewed and for how long.
+    public private(set) var nodeLeases: [String: LeaseSpec] = [:]
     /// Pods by the node they are bound to.
     public private(set) var podsByNode: [String: Set<ObjectKey>] = [:]
     /// The store revision the cache reflects.
@@ -28,7 +32,25 @@ public struct ClusterCache: Sendable {
     /// Per node: what its bound pods take (scheduling).
     public private(set) var nodeUsage: [String: NodeUsage] = [:]
     /// Pods waiting for a node: not bound, not finished, not being deleted.
-    public private(set) var unscheduled: Set<ObjectKey> = []
+    /// The value is the revision at which the pod became pending: the scheduler takes pods
+    /// in that order (first come, first placed), without sorting names.
+    public private(set) var unscheduled: [ObjectKey: UInt64] = [:]
+    /// What changed since the controllers last took it (`takeChanges`): a pass reconciles
+    /// only these, as Kubernetes' controllers work only the keys their informers queued.
+    public private(set) var changes = Changes()
+
+    /// The objects a pass must look at again.
+    public struct Changes: Sendable {
+        /// Uids of ReplicaSets and Deployments whose own object, pods or sets changed.
+        public var owners: Set<String> = []
+        /// Namespaces whose pods or services changed (endpoints).
+        public var namespaces: Set<String> = []
+        /// A node changed or a pod let go of capacity: pods that fit nowhere may fit now.
+        public var capacity = false
+
+        public init() {}
+        public var isEmpty: Bool { owners.isEmpty && namespaces.isEmpty && !capacity }
+    }
 
     public init() {}
 
@@ -52,22 +74,45 @@ public struct ClusterCache: Sendable {
         let gone = event.type == .deleted
         switch key.kind {
         case .pod:
-            if let old = pods.removeValue(forKey: key) { unindex(old, key) }
-            if !gone, let pod = Pod(event.object) {
-                pods[key] = pod
-                index(pod, key)
+            changes.namespaces.insert(key.namespace)
+            let pendingSince = unscheduled[key]
+            let old = pods.removeValue(forKey: key)
+            if let old {
+                unindex(old, key)
+                if gone && old.isScheduled { changes.capacity = true }
+            }
+            let new = gone ? nil : Pod(event.object)
+            if let new {
+                pods[key] = new
+                index(new, key, pendingSince: pendingSince)
+            }
+            // Owners look again only when what they count changed (a binding, for one, does not).
+            if old.map(OwnerView.init) != new.map(OwnerView.init) {
+                if let old { noteChange(of: old) }
+                if let new { noteChange(of: new) }
             }
         case .node:
             nodes[key.name] = gone ? nil : Node(event.object)
+            changes.capacity = true
         case .replicaSet:
+            if let old = replicaSets[key] { replicaSetKeysByUID[old.metadata.uid] = nil }
             if let owner = replicaSets[key].flatMap(Self.controller) {
                 replicaSetsByController[owner]?.remove(key)
                 if replicaSetsByController[owner]?.isEmpty == true { replicaSetsByController[owner] = nil }
+                changes.owners.insert(owner)
             }
             replicaSets[key] = gone ? nil : ReplicaSet(event.object)
-            if let owner = replicaSets[key].flatMap(Self.controller) { replicaSetsByController[owner, default: []].insert(key) }
+            if let set = replicaSets[key] { replicaSetKeysByUID[set.metadata.uid] = key }
+            if let owner = replicaSets[key].flatMap(Self.controller) {
+                replicaSetsByController[owner, default: []].insert(key)
+                changes.owners.insert(owner)
+            }
+            changes.owners.insert(event.object.uid)
         case .deployment:
+            if let old = deployments[key] { deploymentKeysByUID[old.metadata.uid] = nil }
             deployments[key] = gone ? nil : Deployment(event.object)
+            if let new = deployments[key] { deploymentKeysByUID[new.metadata.uid] = key }
+            changes.owners.insert(event.object.uid)
         case .event:
             guard let stored = Event(event.object) else { break }
             let aggregation = [stored.involvedObject.uid, stored.involvedObject.name, stored.reason, stored.message, stored.source.component]
@@ -79,12 +124,15 @@ public struct ClusterCache: Sendable {
             }
         case .service:
             services[key] = gone ? nil : Service(event.object)
+            changes.namespaces.insert(key.namespace)
         case .endpoints:
             endpoints[ObjectKey(kind: .service, namespace: key.namespace, name: key.name)] = gone ? nil : Endpoints(event.object)
+            changes.namespaces.insert(key.namespace)
         case .endpointSlice:
             endpointSlices[ObjectKey(kind: .service, namespace: key.namespace, name: key.name)] = gone ? nil : EndpointSlice(event.object)
+            changes.namespaces.insert(key.namespace)
         case .lease where key.namespace == Self.nodeLeaseNamespace:
-            leaseRenewals[key.name] = gone ? nil : Lease(event.object)?.spec.renewTime
+            nodeLeases[key.name] = gone ? nil : Lease(event.object)?.spec
         default:
             break
         }
@@ -92,6 +140,47 @@ public struct ClusterCache: Sendable {
 
     public mutating func apply(_ events: [WatchEvent]) {
         for event in events { apply(event) }
+    }
+
+    /// What changed since the last call, and forgets it.
+    public mutating func takeChanges() -> Changes {
+        defer { changes = Changes() }
+        return changes
+    }
+
+    /// Marks an object for the next pass: a controller's write to it was answered (a write
+    /// that failed changed nothing in the store, so no event says so).
+    public mutating func markChanged(_ key: ObjectKey) {
+        switch key.kind {
+        case .pod:
+            changes.namespaces.insert(key.namespace)
+            if let pod = pods[key] { noteChange(of: pod) }
+        case .replicaSet:
+            if let set = replicaSets[key] {
+                changes.owners.insert(set.metadata.uid)
+                if let owner = Self.controller(set) { changes.owners.insert(owner) }
+            }
+        case .deployment:
+            if let deployment = deployments[key] { changes.owners.insert(deployment.metadata.uid) }
+        case .node:
+            changes.capacity = true
+        default:
+            changes.namespaces.insert(key.namespace)
+        }
+    }
+
+    /// Marks an owner (a ReplicaSet or Deployment, by uid) for the next pass.
+    public mutating func markChanged(owner uid: String) { changes.owners.insert(uid) }
+
+    /// A pod changed: its ReplicaSet, that set's Deployment, and (when it let go of a node)
+    /// the scheduler's unschedulable pods.
+    private mutating func noteChange(of pod: Pod) {
+        if pod.isScheduled && (pod.isTerminal || pod.isTerminating) { changes.capacity = true }
+        guard let owner = pod.controllerReference?.uid else { return }
+        changes.owners.insert(owner)
+        if let set = replicaSetKeysByUID[owner].flatMap({ replicaSets[$0] }), let deployment = Self.controller(set) {
+            changes.owners.insert(deployment)
+        }
     }
 
     /// The ReplicaSets whose controlling owner (a Deployment) has this uid.
@@ -121,10 +210,12 @@ public struct ClusterCache: Sendable {
         (podsByController[uid] ?? []).sorted().compactMap { pods[$0] }
     }
 
-    private mutating func index(_ pod: Pod, _ key: ObjectKey) {
+    private mutating func index(_ pod: Pod, _ key: ObjectKey, pendingSince: UInt64? = nil) {
         if let owner = pod.controllerReference?.uid { podsByController[owner, default: []].insert(key) }
         if pod.isScheduled && !pod.isTerminal { nodeUsage[pod.spec.nodeName, default: NodeUsage()].add(pod) }
-        if !pod.isScheduled && !pod.isTerminal && !pod.isTerminating { unscheduled.insert(key) }
+        if !pod.isScheduled && !pod.isTerminal && !pod.isTerminating {
+            unscheduled[key] = pendingSince ?? UInt64(pod.metadata.resourceVersion) ?? revision
+        }
         if pod.isScheduled { podsByNode[pod.spec.nodeName, default: []].insert(key) }
     }
 
@@ -134,11 +225,33 @@ public struct ClusterCache: Sendable {
             if podsByController[owner]?.isEmpty == true { podsByController[owner] = nil }
         }
         if pod.isScheduled && !pod.isTerminal { nodeUsage[pod.spec.nodeName]?.remove(pod) }
-        unscheduled.remove(key)
+        unscheduled[key] = nil
         if pod.isScheduled {
             podsByNode[pod.spec.nodeName]?.remove(key)
             if podsByNode[pod.spec.nodeName]?.isEmpty == true { podsByNode[pod.spec.nodeName] = nil }
         }
+    }
+}
+
+/// What a pod's ReplicaSet and Deployment read of it: counts (active, ready, available),
+/// labels, and what orders deletions. A change elsewhere (a binding, an address) is none of
+/// their business.
+struct OwnerView: Equatable {
+    var active: Bool
+    var phase: String
+    var ready: String?
+    var readySince: MetaTime?
+    var labels: [String: String]
+    var restarts: Int32
+
+    init(_ pod: Pod) {
+        active = !pod.isTerminal && !pod.isTerminating
+        phase = pod.status.phase
+        let condition = pod.condition(PodCondition.ready)
+        ready = condition?.status
+        readySince = condition?.lastTransitionTime
+        labels = pod.metadata.labels
+        restarts = pod.status.containerStatuses.map(\.restartCount).max() ?? 0
     }
 }
 

@@ -7,8 +7,16 @@ import Store
 /// once (services stop sending to them); pods are evicted when their toleration of the taint
 /// runs out. A node heard from again gets its taints removed and Ready back.
 public enum NodeLifecycle {
-    /// Silence after which a node counts as unreachable, in milliseconds.
+    /// Silence after which a node counts as unreachable, in milliseconds (a member's: the
+    /// leader hears from members through Raft every heartbeat).
     public static let graceMilliseconds: Int64 = 1_000
+
+    /// The grace of a node that is not a member (the leader hears from it only through its
+    /// Lease), in milliseconds: the lease's own duration — its holder promised to renew it
+    /// within that — and never less than `graceMilliseconds`.
+    public static func grace(leaseDurationSeconds: Int32?) -> Int64 {
+        max(graceMilliseconds, Int64(max(0, leaseDurationSeconds ?? 0)) * 1_000)
+    }
     /// More than this share of nodes unreachable looks like a partition of the leader or a
     /// cluster-wide outage, not dead hosts: evictions stop (Kubernetes' unhealthy-zone rule).
     public static let disruptionShare = 0.55
@@ -18,14 +26,15 @@ public enum NodeLifecycle {
     static let unreachableTaints = [Taint(key: Taint.unreachableKey, effect: Taint.noExecute),
                                     Taint(key: Taint.unreachableKey, effect: Taint.noSchedule)]
 
-    /// One pass over one node. `silentMilliseconds`: how long since it was last heard from;
-    /// `evictionBudget`: evictions this pass may still make (0 while the cluster looks disrupted).
-    public static func reconcile(_ node: Node, silentMilliseconds: Int64, pods: [Pod], now: MetaTime,
+    /// One pass over one node. `overdueMilliseconds`: how long its silence has outlasted its
+    /// grace (0 or less: heard from in time); `evictionBudget`: evictions this pass may still
+    /// make (0 while the cluster looks disrupted).
+    public static func reconcile(_ node: Node, overdueMilliseconds: Int64, pods: [Pod], now: MetaTime,
                                  evictionBudget: inout Int) -> [ControllerWrite] {
         let key = ObjectKey(kind: .node, name: node.metadata.name)
         let tainted = node.spec.taints.filter { $0.key == Taint.unreachableKey }
         let ready = node.condition(NodeCondition.ready)
-        if silentMilliseconds <= graceMilliseconds {
+        if overdueMilliseconds <= 0 {
             // Heard from: lift the taints, then report Ready again.
             if !tainted.isEmpty {
                 var updated = node

@@ -20,14 +20,18 @@ public enum ReplicaSetController {
 
     /// What the set needs now. `now` is the leader's clock (availability: ready for at
     /// least `minReadySeconds`).
-    public static func reconcile(_ set: ReplicaSet, pods: [Pod], expectations: Expectations, now: MetaTime) -> [ControllerWrite] {
+    /// `createsAllowed`: pods this pass may create at most (the runner's room for writes in
+    /// flight); the rest come in later passes.
+    public static func reconcile(_ set: ReplicaSet, pods: [Pod], expectations: Expectations, now: MetaTime,
+                                 createsAllowed: Int = burstMax) -> [ControllerWrite] {
         guard set.metadata.deletionTimestamp == nil else { return [] }
         var writes: [ControllerWrite] = []
         let active = pods.filter { isActive($0) && !expectations.deletes.contains($0.metadata.uid) }
-        let desired = Int(set.spec.replicas ?? 1)
-        let difference = active.count + expectations.creates - desired
-        if difference < 0 {
-            for _ in 0..<min(-difference, burstMax) { writes.append(createPod(for: set)) }
+        let difference = -shortfall(set, pods: pods, expectations: expectations)
+        if difference < 0 && createsAllowed > 0 {
+            // Every create of one pass is the same write (the store names each pod and gives it its uid).
+            let create = createPod(for: set)
+            writes += repeatElement(create, count: min(-difference, burstMax, createsAllowed))
         } else if difference > 0 {
             for pod in deletionOrder(active, now: now).prefix(min(difference, burstMax)) {
                 writes.append(deletePod(pod, owner: set))
@@ -35,6 +39,13 @@ public enum ReplicaSetController {
         }
         if let status = statusWrite(set, pods: pods, now: now) { writes.append(status) }
         return writes
+    }
+
+    /// Pods the set lacks beyond those being created (negative: pods to delete beyond those
+    /// being deleted).
+    public static func shortfall(_ set: ReplicaSet, pods: [Pod], expectations: Expectations) -> Int {
+        let active = pods.filter { isActive($0) && !expectations.deletes.contains($0.metadata.uid) }.count
+        return Int(set.spec.replicas ?? 1) - active - expectations.creates
     }
 
     /// Not finished and not being deleted: what counts toward replicas.

@@ -29,59 +29,139 @@ public enum Scheduler {
     static let leastAllocatedWeight: Int64 = 1
     static let spreadWeight: Int64 = 2
 
+    /// How many feasible nodes one placement looks for before it picks the best of them:
+    /// kube-scheduler's adaptive default (percentageOfNodesToScore) — every node up to 100,
+    /// beyond that (50 - nodes/125)% of them (at least 5%), and never fewer than 100.
+    /// Evaluating all 1,000 nodes for each of 10,000 pods would spend the leader's processor
+    /// on choices no better than these.
+    public static func feasibleNodesToFind(_ total: Int) -> Int {
+        guard total > minFeasibleNodes else { return total }
+        let percent = max(5, 50 - total / 125)
+        return max(minFeasibleNodes, total * percent / 100)
+    }
+    static let minFeasibleNodes = 100
+
     /// Places `pod` on one of `nodes` given what is bound to each (`usage`, including pods
     /// the leader bound and the cache has not seen yet).
     public static func place(_ pod: Pod, nodes: [Node], usage: [String: NodeUsage]) -> Placement {
-        var failures: [String: Int] = [:]
-        var best: (score: Int64, name: String)?
-        let requests = pod.spec.totalRequests
-        let owner = pod.controllerReference?.uid
-        let ports = pod.hostPorts
-        for node in nodes {
-            let used = usage[node.metadata.name] ?? NodeUsage()
-            if let reason = filter(pod, requests: requests, ports: ports, on: node, used: used) {
-                failures[reason, default: 0] += 1
-                continue
-            }
-            let score = leastAllocatedWeight * leastAllocated(requests, on: node, used: used)
-                + spreadWeight * spread(owner, used: used)
-            if best == nil || score > best!.score || (score == best!.score && node.metadata.name < best!.name) {
-                best = (score, node.metadata.name)
-            }
-        }
-        if let best { return .node(best.name) }
-        let reasons = failures.map { "\($0.value) \($0.key)" }.sorted()
-        let detail = reasons.isEmpty ? "no nodes registered" : reasons.joined(separator: ", ")
-        return .unschedulable("0/\(nodes.count) nodes are available: \(detail).")
+        var round = Round(nodes: nodes, usage: usage)
+        return round.place(pod)
     }
 
-    /// The first filter `node` fails for `pod`, or nil when the pod fits.
-    static func filter(_ pod: Pod, requests: PodResourceAmounts, ports: [String], on node: Node, used: NodeUsage) -> String? {
-        if node.spec.unschedulable && !pod.spec.tolerations.contains(where: { $0.tolerates(Taint(key: Taint.unschedulableKey, effect: Taint.noSchedule)) }) {
-            return Reason.unschedulable
+    /// One pass's placements: the nodes' allocatable amounts read once, usage updated as pods
+    /// are placed (the next pod sees them), and each search starting where the last one
+    /// stopped (as kube-scheduler does), so a partial search still spreads over every node.
+    public struct Round {
+        /// What the filters and scores read of a node, taken out once per round (reading
+        /// allocatable parses quantities; copying a whole Node per look cost more than the look).
+        struct Candidate {
+            let name: String
+            let labels: [String: String]
+            let taints: [Taint]
+            let unschedulable: Bool
+            let ready: Bool
+            let cpuMilli: Int64
+            let memoryBytes: Int64
+            let pods: Int64
         }
-        for taint in node.spec.taints where taint.effect == Taint.noSchedule || taint.effect == Taint.noExecute {
-            if !pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) { return Reason.taint(taint) }
+
+        private var candidates: [Candidate]
+        private var usage: [NodeUsage]
+        /// Per controlling owner uid: its pods per candidate index (built on first use).
+        private var ownerCounts: [String: [Int: Int]] = [:]
+        private var nextStart = 0
+        private let toFind: Int
+
+        /// `nodes` in any order (they are examined by name); `usage` by node name.
+        public init(nodes: [Node], usage: [String: NodeUsage]) {
+            candidates = nodes.sorted { $0.metadata.name < $1.metadata.name }.map {
+                Candidate(name: $0.metadata.name, labels: $0.metadata.labels,
+                          taints: $0.spec.taints.filter { $0.effect == Taint.noSchedule || $0.effect == Taint.noExecute },
+                          unschedulable: $0.spec.unschedulable, ready: $0.isReady, cpuMilli: $0.allocatableCPUMilli,
+                          memoryBytes: $0.allocatableMemoryBytes, pods: $0.allocatablePods)
+            }
+            self.usage = candidates.map { usage[$0.name] ?? NodeUsage() }
+            toFind = Scheduler.feasibleNodesToFind(candidates.count)
         }
-        if !node.isReady { return Reason.notReady }
-        if !matchesNodeSelector(pod, node) { return Reason.affinity }
-        if ports.contains(where: { conflicts($0, used.hostPorts) }) { return Reason.ports }
-        if used.pods + 1 > node.allocatablePods { return Reason.pods }
-        if requests.cpuMilli > 0 && used.cpuMilli + requests.cpuMilli > node.allocatableCPUMilli { return Reason.cpu }
-        if requests.memoryBytes > 0 && used.memoryBytes + requests.memoryBytes > node.allocatableMemoryBytes { return Reason.memory }
-        return nil
+
+        /// Where `pod` goes; a placed pod counts as using its node from now on.
+        public mutating func place(_ pod: Pod) -> Placement {
+            var failures: [String: Int] = [:]
+            var best: (score: Int64, index: Int)?
+            let requests = pod.spec.totalRequests
+            let owner = pod.controllerReference?.uid
+            let ports = pod.hostPorts
+            if let owner, ownerCounts[owner] == nil {
+                var counts: [Int: Int] = [:]
+                for i in usage.indices { if let n = usage[i].byOwner[owner] { counts[i] = n } }
+                ownerCounts[owner] = counts
+            }
+            var found = 0
+            var examined = 0
+            while examined < candidates.count && found < toFind {
+                let i = (nextStart + examined) % candidates.count
+                examined += 1
+                if let reason = filter(pod, requests: requests, ports: ports, on: i) {
+                    failures[reason, default: 0] += 1
+                    continue
+                }
+                found += 1
+                let sameOwner = owner.flatMap { ownerCounts[$0]?[i] } ?? 0
+                let score = leastAllocatedWeight * leastAllocated(requests, on: i)
+                    + spreadWeight * (owner == nil ? 100 : 100 / Int64(1 + sameOwner))
+                if best == nil || score > best!.score || (score == best!.score && candidates[i].name < candidates[best!.index].name) {
+                    best = (score, i)
+                }
+            }
+            if !candidates.isEmpty { nextStart = (nextStart + examined) % candidates.count }
+            if let best {
+                usage[best.index].add(pod)
+                if let owner { ownerCounts[owner]![best.index, default: 0] += 1 }
+                return .node(candidates[best.index].name)
+            }
+            let reasons = failures.map { "\($0.value) \($0.key)" }.sorted()
+            let detail = reasons.isEmpty ? "no nodes registered" : reasons.joined(separator: ", ")
+            return .unschedulable("0/\(candidates.count) nodes are available: \(detail).")
+        }
+
+        /// The first filter candidate `i` fails for `pod`, or nil when the pod fits.
+        private func filter(_ pod: Pod, requests: PodResourceAmounts, ports: [String], on i: Int) -> String? {
+            if candidates[i].unschedulable
+                && !pod.spec.tolerations.contains(where: { $0.tolerates(Taint(key: Taint.unschedulableKey, effect: Taint.noSchedule)) }) {
+                return Reason.unschedulable
+            }
+            for taint in candidates[i].taints where !pod.spec.tolerations.contains(where: { $0.tolerates(taint) }) {
+                return Reason.taint(taint)
+            }
+            if !candidates[i].ready { return Reason.notReady }
+            if !matchesNodeSelector(pod, labels: candidates[i].labels, name: candidates[i].name) { return Reason.affinity }
+            if !ports.isEmpty && ports.contains(where: { conflicts($0, usage[i].hostPorts) }) { return Reason.ports }
+            if Int64(usage[i].pods) + 1 > candidates[i].pods { return Reason.pods }
+            if requests.cpuMilli > 0 && usage[i].cpuMilli + requests.cpuMilli > candidates[i].cpuMilli { return Reason.cpu }
+            if requests.memoryBytes > 0 && usage[i].memoryBytes + requests.memoryBytes > candidates[i].memoryBytes { return Reason.memory }
+            return nil
+        }
+
+        /// 0-100: the share of cpu and memory left free on candidate `i` after placing the pod (more is better).
+        private func leastAllocated(_ requests: PodResourceAmounts, on i: Int) -> Int64 {
+            func free(_ used: Int64, _ asked: Int64, _ allocatable: Int64) -> Int64 {
+                guard allocatable > 0 else { return 0 }
+                return max(0, allocatable - used - asked) * 100 / allocatable
+            }
+            return (free(usage[i].cpuMilli, requests.cpuMilli, candidates[i].cpuMilli)
+                + free(usage[i].memoryBytes, requests.memoryBytes, candidates[i].memoryBytes)) / 2
+        }
     }
 
     /// `nodeSelector` and the required node affinity (any one term; every expression of it).
-    static func matchesNodeSelector(_ pod: Pod, _ node: Node) -> Bool {
-        let labels = node.metadata.labels
+    static func matchesNodeSelector(_ pod: Pod, labels: [String: String], name: String) -> Bool {
         for (key, value) in pod.spec.nodeSelector where labels[key] != value { return false }
         guard let required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
               !required.nodeSelectorTerms.isEmpty else { return true }
         return required.nodeSelectorTerms.contains { term in
             guard !term.matchExpressions.isEmpty || !term.matchFields.isEmpty else { return false }
             return term.matchExpressions.allSatisfy { $0.matches(labels) }
-                && term.matchFields.allSatisfy { $0.matches(["metadata.name": node.metadata.name]) }
+                && term.matchFields.allSatisfy { $0.matches(["metadata.name": name]) }
         }
     }
 
@@ -92,22 +172,6 @@ public enum Scheduler {
         if used[port] != nil { return true }
         if parts[1] == "0.0.0.0" { return used.keys.contains { $0.hasPrefix("\(parts[0])/") && $0.hasSuffix("/\(parts[2])") } }
         return used["\(parts[0])/0.0.0.0/\(parts[2])"] != nil
-    }
-
-    /// 0-100: the share of cpu and memory left free after placing the pod (more is better).
-    static func leastAllocated(_ requests: PodResourceAmounts, on node: Node, used: NodeUsage) -> Int64 {
-        func free(_ used: Int64, _ asked: Int64, _ allocatable: Int64) -> Int64 {
-            guard allocatable > 0 else { return 0 }
-            return max(0, allocatable - used - asked) * 100 / allocatable
-        }
-        return (free(used.cpuMilli, requests.cpuMilli, node.allocatableCPUMilli)
-                + free(used.memoryBytes, requests.memoryBytes, node.allocatableMemoryBytes)) / 2
-    }
-
-    /// 0-100: fewer pods of the same owner on the node is better (spreads replicas over hosts).
-    static func spread(_ owner: String?, used: NodeUsage) -> Int64 {
-        guard let owner else { return 100 }
-        return 100 / Int64(1 + (used.byOwner[owner] ?? 0))
     }
 }
 

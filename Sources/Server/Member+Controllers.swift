@@ -27,6 +27,10 @@ struct ControllerRunner {
     /// Controllers start once the store applied this index (the log's end when the term began).
     var startIndex: Raft.Index = 0
     var cache: ClusterCache?
+    /// The cache is being built on a helper thread; the store's events since its snapshot
+    /// wait here (in order) to be applied to it when it arrives.
+    var building = false
+    var eventsWhileBuilding: [WatchEvent] = []
     /// Something changed since the last pass (events, answers).
     var dirty = true
     var replicaSets: [String: ReplicaSetController.Expectations] = [:]
@@ -42,11 +46,37 @@ struct ControllerRunner {
     var eventsInFlight = 0
     var eventSequence: UInt64 = 0
     static let eventsInFlightMax = 200
-    /// The tick of the last full pass (time-based conditions are rechecked every second).
+    /// The tick of the last full pass (every object looked at; time-based rules rechecked).
     var lastPassTick: UInt64 = 0
+    /// The tick of the last node lifecycle pass.
+    var lastNodePassTick: UInt64 = 0
+    /// Pending pods no node could take; tried again on a full pass or when capacity changed.
+    var unschedulable: Set<ObjectKey> = []
+    /// When each ReplicaSet and Deployment (by uid) was last reconciled, in ticks.
+    var reconciledTick: [String: UInt64] = [:]
 
-    /// A pass at least this often (time-based rules: node silence, minReadySeconds, deadlines).
+    /// A full pass at least this often (time-based rules: minReadySeconds, deadlines, event
+    /// expiry, pods of deleted nodes). Between full passes a pass looks only at what changed.
     static let periodicPassTicks: UInt64 = 25
+    /// Between full passes, one ReplicaSet or Deployment is reconciled at most this often
+    /// (50 ms at the default tick); changes meanwhile wait for it. Each reconcile reads all of
+    /// the owner's pods, and while 100 pods of one set start, their set changes every tick:
+    /// reconciling it every tick cost the leader more than creating the pods.
+    static let ownerCooldownTicks: UInt64 = 5
+    /// ReplicaSets and Deployments one pass reconciles at most (each reads all its pods): a
+    /// pass over 200 owners of 100 pods each held the loop for tens of milliseconds.
+    static let ownersPerPassMax = 16
+    /// Node silence is checked at least this often (100 ms at the default tick): a pass over
+    /// every node on every tick would cost the leader more than it buys in detection time.
+    static let nodePassTicks: UInt64 = 10
+
+    /// Pod creates, deletes and bindings in flight, and their bound. Enough in flight keeps
+    /// Raft's pipeline full; more only queues work — 10,000 creates submitted in one pass sat
+    /// in the admission queue and then on the loop, which stalled it for seconds (heartbeats
+    /// late, clients' writes timed out). A pass places and creates no more than there is room
+    /// for; the rest waits for answers.
+    var bulkInFlight = 0
+    static let bulkInFlightMax = 512
 
     /// Whether a write of this kind to the same object is in flight (creates, deletes and
     /// bindings are counted by their own expectations instead).
@@ -54,6 +84,16 @@ struct ControllerRunner {
         switch effect {
         case .status(let key): return statusInFlight.contains(key)
         case .update(let key): return updatesInFlight.contains(key)
+        default: return false
+        }
+    }
+}
+
+extension ControllerWrite.Effect {
+    /// Pod creates, deletes and bindings: the writes that come by the thousand.
+    var isBulk: Bool {
+        switch self {
+        case .createPod, .deletePod, .bind: return true
         default: return false
         }
     }
@@ -74,20 +114,34 @@ extension Member {
         }
         guard store.revision >= controllers.startIndex else { return }
         if controllers.cache == nil {
-            controllers.cache = ClusterCache(store: store)
-            controllers.dirty = true
+            buildControllerCache()
+            return
         }
-        guard controllers.dirty || ticks - controllers.lastPassTick >= ControllerRunner.periodicPassTicks else { return }
+        let full = ticks - controllers.lastPassTick >= ControllerRunner.periodicPassTicks
+        guard controllers.dirty || full else { return }
         controllers.dirty = false
-        controllers.lastPassTick = ticks
+        if full { controllers.lastPassTick = ticks }
+        let changes = controllers.cache!.takeChanges()
         let now = MetaTime(unixSeconds: host.unixSeconds)
-        var writes = schedulePendingPods()
-        for (_, set) in controllers.cache!.replicaSets.sorted(by: { $0.key < $1.key }) {
+        var writes = schedulePendingPods(retryUnschedulable: full || changes.capacity)
+        let owners = ownersDue(full: full, changed: changes.owners)
+        var room = ControllerRunner.bulkInFlightMax - controllers.bulkInFlight - writes.count { $0.effect.isBulk }
+        let dueSets = owners.compactMap { controllers.cache!.replicaSetKeysByUID[$0] }.sorted()
+        for key in dueSets {
+            guard let set = controllers.cache!.replicaSets[key] else { continue }
             let pods = controllers.cache!.pods(controlledBy: set.metadata.uid)
             let expected = controllers.replicaSets[set.metadata.uid] ?? .init()
-            writes += ReplicaSetController.reconcile(set, pods: pods, expectations: expected, now: now)
+            let setWrites = ReplicaSetController.reconcile(set, pods: pods, expectations: expected, now: now, createsAllowed: room)
+            let creates = setWrites.count { if case .createPod = $0.effect { return true } else { return false } }
+            if creates < ReplicaSetController.shortfall(set, pods: pods, expectations: expected) {
+                controllers.cache!.markChanged(owner: set.metadata.uid)  // the rest of its creates wait for room
+            }
+            room -= setWrites.count { $0.effect.isBulk }
+            writes += setWrites
         }
-        for (key, deployment) in controllers.cache!.deployments.sorted(by: { $0.key < $1.key }) {
+        let dueDeployments = owners.compactMap { controllers.cache!.deploymentKeysByUID[$0] }.sorted()
+        for key in dueDeployments {
+            guard let deployment = controllers.cache!.deployments[key] else { continue }
             let sets = controllers.cache!.replicaSets(controlledBy: deployment.metadata.uid)
             var expected = DeploymentController.Expectations()
             expected.creatingSet = controllers.creatingSets.contains(deployment.metadata.uid)
@@ -99,24 +153,74 @@ extension Member {
             for set in sets { pods[set.metadata.uid] = controllers.cache!.pods(controlledBy: set.metadata.uid) }
             writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: expected, now: now)
         }
-        writes += nodeLifecyclePass(now: now)
-        writes += EventRecorder.expired(Array(controllers.cache!.events.values), now: now)
-        let bound = controllers.cache!.podsByNode.filter { controllers.cache!.nodes[$0.key] == nil }.flatMap(\.value).sorted()
-        writes += PodGarbageCollector.reconcile(pods: bound.compactMap { controllers.cache!.pods[$0] },
-                                                nodes: Set(controllers.cache!.nodes.keys))
+        if full || ticks - controllers.lastNodePassTick >= ControllerRunner.nodePassTicks {
+            controllers.lastNodePassTick = ticks
+            writes += nodeLifecyclePass(now: now)
+        }
+        if full {
+            writes += EventRecorder.expired(Array(controllers.cache!.events.values), now: now)
+            let bound = controllers.cache!.podsByNode.filter { controllers.cache!.nodes[$0.key] == nil }.flatMap(\.value).sorted()
+            writes += PodGarbageCollector.reconcile(pods: bound.compactMap { controllers.cache!.pods[$0] },
+                                                    nodes: Set(controllers.cache!.nodes.keys))
+        }
         var podsByNamespace: [String: [Pod]] = [:]
-        for (key, service) in controllers.cache!.services.sorted(by: { $0.key < $1.key }) where !service.spec.selector.isEmpty {
+        for (key, service) in controllers.cache!.services.sorted(by: { $0.key < $1.key })
+        where !service.spec.selector.isEmpty && (full || changes.namespaces.contains(key.namespace)) {
             if podsByNamespace[key.namespace] == nil { podsByNamespace[key.namespace] = controllers.cache!.pods(inNamespace: key.namespace) }
             writes += EndpointsController.reconcile(service, pods: podsByNamespace[key.namespace]!, endpoints: controllers.cache!.endpoints[key],
                                                     slice: controllers.cache!.endpointSlices[key])
         }
         // A write to an object whose last write is still in flight waits for the next pass.
-        for write in writes where !controllers.isInFlight(write.effect) { submitControllerWrite(write) }
+        for write in writes where !controllers.isInFlight(write.effect) {
+            if write.effect.isBulk {
+                guard controllers.bulkInFlight < ControllerRunner.bulkInFlightMax else {
+                    // Over the bound: the owner is looked at again once writes are answered.
+                    if case .createPod(let owner) = write.effect { controllers.cache!.markChanged(owner: owner) }
+                    if case .deletePod(let owner, _) = write.effect { controllers.cache!.markChanged(owner: owner) }
+                    continue
+                }
+                controllers.bulkInFlight += 1
+            }
+            submitControllerWrite(write)
+        }
+    }
+
+    /// The ReplicaSets and Deployments (uids) this pass reconciles: the changed ones (on a
+    /// full pass, all) that were not reconciled within `ownerCooldownTicks`, at most
+    /// `ownersPerPassMax`, longest-waiting first. The others stay marked for later passes.
+    private func ownersDue(full: Bool, changed: Set<String>) -> Set<String> {
+        var candidates = changed
+        if full {
+            candidates.formUnion(controllers.cache!.replicaSetKeysByUID.keys)
+            candidates.formUnion(controllers.cache!.deploymentKeysByUID.keys)
+            // Forget owners that are gone (the map only grows otherwise).
+            controllers.reconciledTick = controllers.reconciledTick.filter {
+                controllers.cache!.replicaSetKeysByUID[$0.key] != nil || controllers.cache!.deploymentKeysByUID[$0.key] != nil
+            }
+        }
+        var ready: [(last: UInt64, uid: String)] = []
+        var waiting: [String] = []
+        for uid in candidates {
+            let last = controllers.reconciledTick[uid]
+            if let last, ticks - last < ControllerRunner.ownerCooldownTicks {
+                waiting.append(uid)
+            } else {
+                ready.append((last ?? 0, uid))
+            }
+        }
+        ready.sort { $0.last != $1.last ? $0.last < $1.last : $0.uid < $1.uid }
+        waiting += ready.dropFirst(ControllerRunner.ownersPerPassMax).map(\.uid)
+        for uid in waiting { controllers.cache!.markChanged(owner: uid) }
+        if !waiting.isEmpty { controllers.dirty = true }
+        let due = ready.prefix(ControllerRunner.ownersPerPassMax).map(\.uid)
+        for uid in due { controllers.reconciledTick[uid] = ticks }
+        return Set(due)
     }
 
     /// Each node's silence — its lease's age, or for a member the leader's Raft contact,
-    /// whichever is fresher — through `NodeLifecycle`, evictions limited per pass and stopped
-    /// while most nodes look dead.
+    /// whichever is fresher — against its grace (a member: `NodeLifecycle.graceMilliseconds`;
+    /// a node that is no member: its lease's duration, at least that), through
+    /// `NodeLifecycle`, evictions limited per pass and stopped while most nodes look dead.
     private func nodeLifecyclePass(now: MetaTime) -> [ControllerWrite] {
         let cache = controllers.cache!
         guard let status = node?.status, !cache.nodes.isEmpty else { return [] }
@@ -124,24 +228,33 @@ extension Member {
         var raftSilence: [String: Int64] = [nodeName: 0]
         let tickMilliseconds = Int64(options.tickMilliseconds)
         for (id, progress) in status.followers { raftSilence[name(of: id)] = Int64(progress.ticksSinceResponse) * tickMilliseconds }
-        var silence: [String: Int64] = [:]
+        // Silence beyond the node's grace, in milliseconds (≤ 0: heard from in time).
+        var overdue: [String: Int64] = [:]
         for (name, node) in cache.nodes {
             var heard = Int64.max
-            if let renewed = cache.leaseRenewals[name] {
+            let lease = cache.nodeLeases[name]
+            if let renewed = lease?.renewTime {
                 heard = max(0, (nowMicros - (renewed.unixSeconds * 1_000_000 + Int64(renewed.microseconds))) / 1_000)
             } else if let created = node.metadata.creationTimestamp {
                 heard = max(0, nowMicros / 1_000 - created.unixSeconds * 1_000)
             }
-            if let contact = raftSilence[name] { heard = min(heard, contact) }
-            silence[name] = heard
+            var grace = NodeLifecycle.graceMilliseconds
+            if let contact = raftSilence[name] {
+                heard = min(heard, contact)
+            } else {
+                grace = NodeLifecycle.grace(leaseDurationSeconds: lease?.leaseDurationSeconds)
+            }
+            overdue[name] = heard - grace
         }
-        let silent = silence.values.filter { $0 > NodeLifecycle.graceMilliseconds }.count
+        let silent = overdue.values.filter { $0 > 0 }.count
         var budget = Double(silent) > Double(cache.nodes.count) * NodeLifecycle.disruptionShare ? 0 : NodeLifecycle.evictionsPerPassMax
         var writes: [ControllerWrite] = []
         for name in cache.nodes.keys.sorted() {
             let key = ObjectKey(kind: .node, name: name)
             guard !controllers.updatesInFlight.contains(key), !controllers.statusInFlight.contains(key) else { continue }
-            writes += NodeLifecycle.reconcile(cache.nodes[name]!, silentMilliseconds: silence[name]!, pods: cache.pods(onNode: name),
+            // A node heard from in time needs no look at its pods (NodeLifecycle reads them only for silent nodes).
+            let pods = overdue[name]! > 0 ? cache.pods(onNode: name) : []
+            writes += NodeLifecycle.reconcile(cache.nodes[name]!, overdueMilliseconds: overdue[name]!, pods: pods,
                                               now: now, evictionBudget: &budget)
         }
         return writes
@@ -164,34 +277,67 @@ extension Member {
         }
     }
 
+    /// Builds the cache from a snapshot of the store on a helper thread: decoding every
+    /// object (10,000 pods, 1,000 nodes) took the loop 300 ms, longer than an election timeout,
+    /// so each new leader stalled, was voted out, and the next one stalled the same way. The
+    /// store's events from the snapshot on are kept and applied when the cache arrives (list,
+    /// then watch — as an informer does).
+    private func buildControllerCache() {
+        guard !controllers.building else { return }
+        controllers.building = true
+        let snapshot = store
+        let term = controllers.term
+        host.background(bulk: true, { ClusterCache(store: snapshot) }, then: { [weak self] built in
+            guard let self, self.controllers.term == term, self.controllers.building else { return }
+            var cache = built
+            cache.apply(self.controllers.eventsWhileBuilding)
+            self.controllers.eventsWhileBuilding = []
+            self.controllers.building = false
+            self.controllers.cache = cache
+            self.controllers.dirty = true
+            self.controllers.lastPassTick = 0  // the first pass looks at everything
+        })
+    }
+
     /// The store applied these events: the controllers' cache follows (on the leader).
     func controllersObserve(_ events: [WatchEvent]) {
+        if controllers.building { controllers.eventsWhileBuilding += events }
         guard controllers.cache != nil, !events.isEmpty else { return }
         controllers.cache!.apply(events)
         controllers.dirty = true
     }
 
     /// Binds every pending pod that fits somewhere; marks the others unschedulable (once per
-    /// message).
-    private func schedulePendingPods() -> [ControllerWrite] {
+    /// message). Pods found unschedulable are tried again only when `retryUnschedulable`.
+    private func schedulePendingPods(retryUnschedulable: Bool) -> [ControllerWrite] {
         let cache = controllers.cache!
         guard !cache.unscheduled.isEmpty else { return [] }
+        if retryUnschedulable { controllers.unschedulable.removeAll() }
+        // First come, first placed (by the revision each pod became pending; names break ties).
+        let pending = cache.unscheduled.filter { controllers.binding[$0.key] == nil && !controllers.unschedulable.contains($0.key) }
+            .sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }.map(\.key)  // values are unique but for fallbacks
+        guard !pending.isEmpty else { return [] }
         var usage = cache.nodeUsage
         for (key, nodeName) in controllers.binding {
             guard var pod = cache.pods[key], !pod.isScheduled else { continue }
             pod.spec.nodeName = nodeName
             usage[nodeName, default: NodeUsage()].add(pod)
         }
-        let nodes = cache.nodes.values.sorted { $0.metadata.name < $1.metadata.name }
+        var round = Scheduler.Round(nodes: Array(cache.nodes.values), usage: usage)
         var writes: [ControllerWrite] = []
-        for key in cache.unscheduled.sorted() where controllers.binding[key] == nil {
-            guard var pod = cache.pods[key] else { continue }
-            switch Scheduler.place(pod, nodes: nodes, usage: usage) {
+        var room = ControllerRunner.bulkInFlightMax - controllers.bulkInFlight
+        for key in pending {
+            guard room > 0 else {
+                controllers.dirty = true  // the rest in a later pass
+                break
+            }
+            guard let pod = cache.pods[key] else { continue }
+            switch round.place(pod) {
             case .node(let nodeName):
-                pod.spec.nodeName = nodeName
-                usage[nodeName, default: NodeUsage()].add(pod)
                 writes.append(Self.bindingWrite(pod, to: nodeName))
+                room -= 1
             case .unschedulable(let message):
+                controllers.unschedulable.insert(key)
                 if let write = Self.unschedulableWrite(pod, message: message, now: MetaTime(unixSeconds: host.unixSeconds)) {
                     writes.append(write)
                 }
@@ -247,6 +393,7 @@ extension Member {
         }
         propose(.typed(write.write)) { [weak self] result in
             guard let self, self.controllers.term == term else { return }  // a new term starts from nothing
+            if write.effect.isBulk { self.controllers.bulkInFlight -= 1 }
             switch write.effect {
             case .createPod where mutation == .ignoreExpectations, .deletePod where mutation == .ignoreExpectations,
                  .bind where mutation == .forgetBindingsInFlight:
@@ -267,7 +414,17 @@ extension Member {
                 self.controllers.updatesInFlight.remove(key)
             }
             self.controllers.dirty = true
-            if case .failure(let error) = result { Log.debug("controller write \(write.effect) failed: \(error)") }
+            switch write.effect {
+            case .createPod(let owner), .deletePod(let owner, _), .createReplicaSet(let owner): self.controllers.cache?.markChanged(owner: owner)
+            case .status(let key), .update(let key): self.controllers.cache?.markChanged(key)
+            case .bind: break  // a failed binding leaves the pod pending: the next pass places it
+            }
+            switch result {
+            case .failure(let error): Log.debug("controller write \(write.effect) failed: \(error)")
+            case .success(let stored) where !(200..<300).contains(stored.httpStatus):
+                Log.debug("controller write \(write.effect) answered \(stored.httpStatus): \(stored)")
+            default: break
+            }
             if var event = write.event, case .success(let stored) = result, (200..<300).contains(stored.httpStatus) {
                 if case .created(let object) = stored { event.message = event.message.replacingOccurrences(of: "{name}", with: object.key.name) }
                 self.recordEvent(event)

@@ -85,9 +85,21 @@ extension Member {
     }
 
     /// Carries out every pending Ready batch.
+    /// Committed entries one Ready hands over at most, in bytes, and entries one pump applies
+    /// before it lets the loop run (timers, heartbeats, sockets) and goes on in the next
+    /// iteration. Applying a backlog of thousands of entries at once (a pod entry costs 20-50
+    /// µs with its watch and cache work) stalled the loop past the election timeout.
+    static let applyBytesPerReadyMax = 256 << 10
+    static let appliedEntriesPerPumpMax = 512
+
     func pump() {
         guard node != nil, exitCode == nil else { return }
+        var appliedHere = 0
         while node!.hasReady {
+            if appliedHere >= Self.appliedEntriesPerPumpMax {
+                schedulePump()
+                break
+            }
             let ready = node!.ready()
             var installed: (index: Raft.Index, term: Raft.Term)?
             if let snapshot = ready.snapshot {
@@ -105,6 +117,7 @@ extension Member {
             // Their watch events go out together: one write per watch per batch, not one per
             // entry (a watch's cost is mostly its writes).
             for entry in ready.committedEntries { apply(entry) }
+            appliedHere += ready.committedEntries.count
             flushWatchEvents()
             // 7: reads whose leadership round completed.
             for state in ready.readStates { readConfirmed(state) }

@@ -226,6 +226,7 @@ public final class Member: @unchecked Sendable {
         config.electionTimeoutTicks = options.electionTicks
         config.heartbeatIntervalTicks = options.heartbeatTicks
         config.faultyRule = options.raftFaultyRule
+        config.applyBytesMax = Self.applyBytesPerReadyMax
         do {
             node = try RaftNode(config: config, state: state)
         } catch {

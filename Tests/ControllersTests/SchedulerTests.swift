@@ -22,6 +22,33 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(Set(placed.map(\.spec.nodeName)), ["a", "b", "c"])
     }
 
+    func testLargeClustersAreSearchedInPartsThatRotateOverEveryNode() {
+        // kube-scheduler's adaptive share: every node up to 100, then (50 - n/125)%, at least 5% and 100 nodes.
+        XCTAssertEqual(Scheduler.feasibleNodesToFind(50), 50)
+        XCTAssertEqual(Scheduler.feasibleNodesToFind(150), 100)
+        XCTAssertEqual(Scheduler.feasibleNodesToFind(1_000), 420)
+        XCTAssertEqual(Scheduler.feasibleNodesToFind(5_000), 500)
+        XCTAssertEqual(Scheduler.feasibleNodesToFind(100_000), 5_000)
+
+        // 1,000 equal nodes, 1,000 pods of one owner: each search looks at 420 nodes, starting
+        // where the last stopped, and the spreading score sends the pods over the whole range,
+        // none doubled up before most nodes have one.
+        let nodes = (0..<1_000).map { Fixture.node(String(format: "n%04d", $0), cpu: "4") }
+        let set = Fixture.replicaSet("web", replicas: 1_000)
+        var round = Scheduler.Round(nodes: nodes, usage: [:])
+        var perNode: [String: Int] = [:]
+        for i in 0..<1_000 {
+            guard case .node(let name) = round.place(Fixture.pod("web-\(i)", cpu: "100m", owner: set)) else { return XCTFail("unschedulable") }
+            perNode[name, default: 0] += 1
+        }
+        XCTAssertGreaterThan(perNode.count, 900)
+        XCTAssertEqual(perNode.values.max(), 2)
+
+        // A pod that fits nowhere is still judged against every node.
+        guard case .unschedulable(let message) = round.place(Fixture.pod("huge", cpu: "8")) else { return XCTFail("placed") }
+        XCTAssertEqual(message, "0/1000 nodes are available: 1000 Insufficient cpu.")
+    }
+
     func testUnschedulablePodsGetKubernetesReasons() {
         let nodes = [Fixture.node("a", cpu: "1"), Fixture.node("b", cpu: "1"), Fixture.node("c", unschedulable: true)]
         let placement = Scheduler.place(Fixture.pod("big", cpu: "2"), nodes: nodes, usage: [:])

@@ -36,8 +36,9 @@ final class MemberSimulationTests: XCTestCase {
     func testABrokenVoteRuleIsCaught() {
         var options = MemberSimulationOptions()
         options.raftFaultyRule = .voteIgnoringLogUpToDate
-        let caught = (UInt64(1)...10).filter { !MemberSimulation(seed: $0, options: options).run().passed }
-        XCTAssertFalse(caught.isEmpty, "no seed caught members that vote for candidates with shorter logs")
+        // About one seed in eight catches it; the search stops at the first.
+        let caught = (UInt64(1)...60).first { !MemberSimulation(seed: $0, options: options).run().passed }
+        XCTAssertNotNil(caught, "no seed caught members that vote for candidates with shorter logs")
     }
 
     func testAReplicaSetControllerWithoutExpectationsIsCaught() {
