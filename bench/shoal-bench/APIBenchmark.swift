@@ -125,13 +125,13 @@ struct APIBenchmark: ParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: "\(repository)/scripts/cluster") else {
             throw BenchFailure("run from the repository root (scripts/cluster not found in \(repository))")
         }
-        let shoalBinary = try resolveBinary(repository: repository)
+        let shoalBinary = try shoal_bench.shoalBinary(explicit: binary, repository: repository)
         let selected = try phaseList()
         let timeoutNs = UInt64(requestTimeoutMs) * 1_000_000
 
         Cleanup.shared.installSignalHandlers()
         defer { Cleanup.shared.runAll() }
-        var record = APIRun(timestamp: timestampNow(), machine: machine, commit: commit(repository),
+        var record = APIRun(timestamp: timestampNow(), machine: machine, commit: gitCommit(repository),
                             command: CommandLine.arguments.joined(separator: " "), parameters: parameters(binary: shoalBinary),
                             warmup: nil, creates: nil, lists: [], watches: [], health: [:], otherLoadBefore: [:], rows: [], memberMetrics: [:],
                             memberResidentMiB: [:], seconds: 0, error: nil)
@@ -147,7 +147,7 @@ struct APIBenchmark: ParsableCommand {
         }
         /// Runs one phase between two looks at the members' health (and under perf if asked).
         func phase<T>(_ label: String, _ body: () throws -> T) throws -> T {
-            record.otherLoadBefore[label] = waitForQuiet(cluster)
+            record.otherLoadBefore[label] = cluster.waitForQuiet(seconds: waitQuietSeconds)
             let before = cluster.health()
             let perf = try perfDir.map { try PerfRecording(cluster: cluster, directory: $0, label: label) }
             defer { perf?.stop() }
@@ -167,7 +167,7 @@ struct APIBenchmark: ParsableCommand {
             try cluster.start()
             say("members: " + cluster.members.map { "\($0.name) \($0.address):\(cluster.apiPort)" }.joined(separator: ", ")
                   + "; HTTPS verified against the cluster CA")
-            try ensureNamespaces(cluster, ["default", "bench-warmup"], timeoutNs: timeoutNs)
+            try cluster.ensureNamespaces(["default", "bench-warmup"], timeoutNs: timeoutNs)
             snapshot("start")
 
             if selected.contains("creates") {
@@ -241,73 +241,6 @@ struct APIBenchmark: ParsableCommand {
         say(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
     }
 
-    /// Waits (up to --wait-quiet-seconds) until processes other than the members and this
-    /// benchmark use less than 10% of one processor over 2 s: other sessions' builds and
-    /// tests on a shared machine take processors from the members. Returns the last
-    /// measured share (of one processor).
-    private func waitForQuiet(_ cluster: APICluster) -> Double {
-        let giveUp = monotonicNanoseconds() + UInt64(waitQuietSeconds * 1e9)
-        var waited = false
-        while true {
-            let meter = CPUMeter(cluster)
-            sleepNanoseconds(2_000_000_000)
-            let other = meter.finish().others
-            if other < 0.10 || monotonicNanoseconds() >= giveUp || waitQuietSeconds <= 0 {
-                if waited || other >= 0.10 {
-                    say("  other work on the machine: \(percent(other)) of a processor" + (other >= 0.10 ? " (not quiet; going on)" : ""))
-                }
-                return other
-            }
-            if !waited { say("  waiting for other work on the machine to stop (\(percent(other)) of a processor)") }
-            waited = true
-        }
-    }
-
-    /// Creates the namespaces that do not exist yet. The first write also waits for the
-    /// cluster to accept typed objects (the leader moves it to cluster version 2 shortly
-    /// after it is elected).
-    private func ensureNamespaces(_ cluster: APICluster, _ names: [String], timeoutNs: UInt64) throws {
-        let connection = cluster.connection(to: 0)
-        let giveUp = monotonicNanoseconds() + 60_000_000_000
-        for name in names {
-            var last = ""
-            while true {
-                let result = connection.exchange(
-                    head: "POST /api/v1/namespaces HTTP/1.1\r\n\(cluster.authorization)Content-Type: application/json\r\n",
-                    body: APIPods.namespaceBody(name), deadline: monotonicNanoseconds() + timeoutNs)
-                if case .response(let status, let body) = result {
-                    if status == 201 || status == 409 { break }
-                    last = "\(status) \(excerpt(body))"
-                } else {
-                    last = "\(result)"
-                }
-                guard monotonicNanoseconds() < giveUp else { throw BenchFailure("cannot create namespace \(name): \(last)") }
-                sleepNanoseconds(200_000_000)
-            }
-        }
-    }
-
-    /// --binary, else the shoal built beside this benchmark, else .build/release/shoal.
-    private func resolveBinary(repository: String) throws -> String {
-        if let binary {
-            guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchFailure("--binary \(binary) is not an executable file") }
-            return URL(fileURLWithPath: binary).standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("shoal").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let path = "\(repository)/.build/release/shoal"
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw BenchFailure("no shoal binary: build it (swift build -c release --product shoal) or pass --binary")
-        }
-        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-    }
-
-    private func commit(_ repository: String) -> String {
-        (try? runCommand(["git", "-C", repository, "describe", "--always", "--dirty"], timeout: 10, check: false).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? "unknown"
-    }
-
     private func parameters(binary: String) -> [String: String] {
         ["hosts": String(hosts), "phases": phases, "objects": String(objects), "clients": String(clients), "warmup": String(warmup),
          "listRepeats": String(listRepeats), "listForms": listForms, "watchers": String(watchers), "watchThreads": String(watchThreads),
@@ -315,10 +248,4 @@ struct APIBenchmark: ParsableCommand {
          "watchUpdateFraction": String(watchUpdateFraction), "requestTimeoutMs": String(requestTimeoutMs),
          "binary": binary, "perfDir": perfDir ?? "", "waitQuietSeconds": String(waitQuietSeconds), "agentFlags": agentFlags.joined(separator: " "), "net": String(net), "base": base]
     }
-}
-
-/// Prints a line of progress at once (stdout is block-buffered when it is a file or a pipe).
-private func say(_ line: String) {
-    print(line)
-    fflush(nil)
 }

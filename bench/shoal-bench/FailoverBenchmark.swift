@@ -122,7 +122,7 @@ struct FailoverBenchmark: ParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: "\(repository)/scripts/cluster") else {
             throw BenchFailure("run from the repository root (scripts/cluster not found in \(repository))")
         }
-        let shoalBinary = try resolveBinary(repository: repository)
+        let shoalBinary = try shoal_bench.shoalBinary(explicit: binary, repository: repository)
         if compare == "etcd" { try EtcdSystem.ensureInstalled() }
         if !plot.isEmpty { ensureMatplotlib() }
 
@@ -195,20 +195,6 @@ struct FailoverBenchmark: ParsableCommand {
         print(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
     }
 
-    /// --binary, else .build/release/shoal (built with `swift build -c release --product shoal` if missing).
-    private func resolveBinary(repository: String) throws -> String {
-        if let binary {
-            guard FileManager.default.isExecutableFile(atPath: binary) else { throw BenchFailure("--binary \(binary) is not an executable file") }
-            return URL(fileURLWithPath: binary).standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        let path = "\(repository)/.build/release/shoal"
-        if !FileManager.default.isExecutableFile(atPath: path) {
-            print("building shoal (swift build -c release --product shoal)")
-            try runCommand(["swift", "build", "-c", "release", "--product", "shoal"], timeout: 1800)
-        }
-        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-    }
-
     /// The plot needs matplotlib: pip-install it for this user if python3 cannot import it.
     private func ensureMatplotlib() {
         if (try? runCommand(["python3", "-c", "import matplotlib"], timeout: 60, check: false).status) == 0 { return }
@@ -231,8 +217,7 @@ struct FailoverBenchmark: ParsableCommand {
     }
 
     private func writeResults(_ results: [SystemResult], machine: Machine, began: UInt64, shoalBinary: String) throws {
-        let commit = (try? runCommand(["git", "describe", "--always", "--dirty"], timeout: 10, check: false).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? "unknown"
+        let commit = gitCommit(FileManager.default.currentDirectoryPath)
         let run = FailoverRun(
             timestamp: timestampNow(), machine: machine, fileSystem: FileSystemInfo.of(base), commit: commit,
             command: CommandLine.arguments.joined(separator: " "),
