@@ -87,7 +87,8 @@ let package = Package(
         .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "SimKit"]),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore", "SimKit"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Store", "JSON"]),
+        // testdata/ is read from the source tree (ControllerScenarioTests), so a rewrite updates it.
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "Store", "JSON", "SimKit"], exclude: ["testdata"]),
         // Reads the sources and docs/ARCHITECTURE.md only (the import rule): no dependencies.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["shoal", "API", "JSON"]),

@@ -31,3 +31,30 @@ public struct ControllerWrite: Sendable {
         self.event = event
     }
 }
+
+extension ControllerWrite {
+    /// The object a write changes, when it names one (creates do not).
+    public var target: ObjectKey? {
+        switch effect {
+        case .status(let key), .update(let key): return key
+        case .bind(let pod, _): return pod
+        case .createPod, .createReplicaSet, .deletePod: return nil
+        }
+    }
+
+    /// The writes of one pass with at most one per object: two writes computed from the same
+    /// version of an object (a ReplicaSet's status from its controller and its scale from the
+    /// Deployment's) would make the second fail on the first's new version. A spec write wins
+    /// over a status write, else the first is kept; the one dropped is computed again in the
+    /// next pass, from the object as it then is.
+    public static func onePerObject(_ writes: [ControllerWrite]) -> [ControllerWrite] {
+        var updated: Set<ObjectKey> = []
+        for write in writes { if case .update(let key) = write.effect { updated.insert(key) } }
+        var written: Set<ObjectKey> = []
+        return writes.filter { write in
+            guard let key = write.target else { return true }
+            if case .status = write.effect, updated.contains(key) { return false }
+            return written.insert(key).inserted
+        }
+    }
+}

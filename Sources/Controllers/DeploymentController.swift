@@ -36,6 +36,9 @@ public enum DeploymentController {
         let maxRevision = old.compactMap { revision(of: $0) }.max() ?? 0
 
         if deployment.spec.paused {
+            // Paused: no rollout, but `kubectl scale` still resizes what runs (as Kubernetes does).
+            let scaling = scaleWhilePaused(deployment, sets: sets, newSet: newSet)
+            if !scaling.isEmpty { return scaling }
             return statusWrite(deployment, sets: sets, newSet: newSet, now: now, progressed: false, event: nil).map { [$0] } ?? []
         }
         guard let newSet else {
@@ -172,6 +175,37 @@ public enum DeploymentController {
         var updated = set
         updated.metadata.annotations = wanted
         return updated
+    }
+
+    /// The sets of a paused Deployment resized to its replicas, when they were sized for
+    /// another count (their desired-replicas annotation says which): one active set takes the
+    /// count; several (paused mid-rollout) share the change in proportion to their sizes, the
+    /// rest going to the largest — Kubernetes' proportional scaling.
+    static func scaleWhilePaused(_ deployment: Deployment, sets: [ReplicaSet], newSet: ReplicaSet?) -> [ControllerWrite] {
+        let replicas = deployment.spec.replicas ?? 1
+        let active = sets.filter { ($0.spec.replicas ?? 0) > 0 }
+        guard active.contains(where: { $0.metadata.annotations[desiredReplicasAnnotation] != String(replicas) }) || active.isEmpty else {
+            return []
+        }
+        if active.count <= 1 {
+            let newest = sets.max { (revision(of: $0) ?? 0) < (revision(of: $1) ?? 0) }
+            guard let target = active.first ?? newSet ?? newest, (target.spec.replicas ?? 0) != replicas else { return [] }
+            return [scaled(target, to: replicas, deployment)]
+        }
+        let allowed = deployment.spec.strategy.type == DeploymentStrategy.recreate ? replicas : replicas + rollingBounds(deployment).maxSurge
+        let total = active.reduce(Int32(0)) { $0 + ($1.spec.replicas ?? 0) }
+        let delta = allowed - total
+        guard delta != 0, total > 0 else { return [] }
+        // Largest first (newest first among equals): the rounding remainder goes to the first.
+        let ordered = active.sorted {
+            ($0.spec.replicas ?? 0) != ($1.spec.replicas ?? 0) ? ($0.spec.replicas ?? 0) > ($1.spec.replicas ?? 0)
+                : (revision(of: $0) ?? 0) > (revision(of: $1) ?? 0)
+        }
+        var shares = ordered.map { Int32((Int64($0.spec.replicas ?? 0) * Int64(delta)) / Int64(total)) }
+        shares[0] += delta - shares.reduce(0, +)
+        return zip(ordered, shares).compactMap { set, share in
+            share == 0 ? nil : scaled(set, to: (set.spec.replicas ?? 0) + share, deployment)
+        }
     }
 
     static func scaled(_ set: ReplicaSet, to replicas: Int32, _ deployment: Deployment) -> ControllerWrite {

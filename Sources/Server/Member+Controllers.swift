@@ -171,7 +171,7 @@ extension Member {
                                                     slice: controllers.cache!.endpointSlices[key])
         }
         // A write to an object whose last write is still in flight waits for the next pass.
-        for write in writes where !controllers.isInFlight(write.effect) {
+        for write in ControllerWrite.onePerObject(writes) where !controllers.isInFlight(write.effect) {
             if write.effect.isBulk {
                 guard controllers.bulkInFlight < ControllerRunner.bulkInFlightMax else {
                     // Over the bound: the owner is looked at again once writes are answered.
@@ -334,48 +334,16 @@ extension Member {
             guard let pod = cache.pods[key] else { continue }
             switch round.place(pod) {
             case .node(let nodeName):
-                writes.append(Self.bindingWrite(pod, to: nodeName))
+                writes.append(Scheduler.bindingWrite(pod, to: nodeName))
                 room -= 1
             case .unschedulable(let message):
                 controllers.unschedulable.insert(key)
-                if let write = Self.unschedulableWrite(pod, message: message, now: MetaTime(unixSeconds: host.unixSeconds)) {
+                if let write = Scheduler.unschedulableWrite(pod, message: message, now: MetaTime(unixSeconds: host.unixSeconds)) {
                     writes.append(write)
                 }
             }
         }
         return writes
-    }
-
-    /// The binding subresource, for this pod (by uid) only.
-    static func bindingWrite(_ pod: Pod, to nodeName: String) -> ControllerWrite {
-        let body: JSONValue = .object(JSONObject([
-            ("apiVersion", "v1"), ("kind", "Binding"),
-            ("metadata", .object(JSONObject([("name", .string(pod.metadata.name)), ("uid", .string(pod.metadata.uid))]))),
-            ("target", .object(JSONObject([("apiVersion", "v1"), ("kind", "Node"), ("name", .string(nodeName))]))),
-        ]))
-        let write = TypedWrite(verb: .create, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace, name: pod.metadata.name,
-                               subresource: .binding, body: body, expectedUID: pod.metadata.uid)
-        return ControllerWrite(write, .bind(pod: ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name), node: nodeName),
-                               event: EventRecord(.normal, "Scheduled", "Successfully assigned \(pod.metadata.namespace)/\(pod.metadata.name) to \(nodeName)",
-                                                  component: "default-scheduler", about: EventRecord.reference("Pod", apiVersion: "v1", pod.metadata)))
-    }
-
-    /// `PodScheduled=False` with reason Unschedulable and the scheduler's message, unless the
-    /// pod already says exactly that.
-    static func unschedulableWrite(_ pod: Pod, message: String, now: MetaTime) -> ControllerWrite? {
-        let current = pod.condition(PodCondition.podScheduled)
-        guard current?.status != "False" || current?.message != message, let version = UInt64(pod.metadata.resourceVersion) else { return nil }
-        var updated = pod
-        let condition = PodCondition(type: PodCondition.podScheduled, status: "False",
-                                     lastTransitionTime: current?.status == "False" ? current?.lastTransitionTime : now,
-                                     reason: "Unschedulable", message: message)
-        updated.status.conditions.removeAll { $0.type == PodCondition.podScheduled }
-        updated.status.conditions.append(condition)
-        let write = TypedWrite(verb: .update, kind: "Pod", apiVersion: "v1", namespace: pod.metadata.namespace, name: pod.metadata.name,
-                               subresource: .status, body: updated.wireJSON, expectedResourceVersion: version)
-        return ControllerWrite(write, .status(ObjectKey(kind: .pod, namespace: pod.metadata.namespace, name: pod.metadata.name)),
-                               event: EventRecord(.warning, "FailedScheduling", message, component: "default-scheduler",
-                                                  about: EventRecord.reference("Pod", apiVersion: "v1", pod.metadata)))
     }
 
     /// Proposes a controller's write, counting it as expected until it is answered.
