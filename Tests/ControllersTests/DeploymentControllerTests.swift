@@ -67,6 +67,25 @@ final class DeploymentControllerTests: XCTestCase {
         XCTAssertNotEqual(hash, DeploymentController.templateHash(deployment(image: "app:2").spec.template, collisionCount: 0))
     }
 
+    func testAPausedRolloutScalesItsSetsInProportion() throws {
+        // Paused mid-rollout with 6 old and 2 new pods: scaled to 16, the room is 16 + 25%
+        // surge = 20, and the 12 more are shared 6:2 (9 and 3), as Kubernetes shares them.
+        let v1 = deployment(replicas: 8, image: "app:1")
+        var old = try storedSet(for: v1, revision: 1, replicas: 6)
+        old.metadata.annotations[DeploymentController.desiredReplicasAnnotation] = "8"
+        var d = deployment(replicas: 16, image: "app:2", revision: 2)
+        d.spec.paused = true
+        var new = try storedSet(for: d, revision: 2, replicas: 2)
+        new.metadata.annotations[DeploymentController.desiredReplicasAnnotation] = "8"
+        let writes = DeploymentController.reconcile(d, sets: [old, new], pods: [:], expectations: .init(), now: now)
+        XCTAssertEqual(updates(writes), [old.metadata.name: 15, new.metadata.name: 5])
+
+        // Sized for the current count already: nothing to scale, no rollout while paused.
+        old.metadata.annotations[DeploymentController.desiredReplicasAnnotation] = "16"
+        new.metadata.annotations[DeploymentController.desiredReplicasAnnotation] = "16"
+        XCTAssertTrue(updates(DeploymentController.reconcile(d, sets: [old, new], pods: [:], expectations: .init(), now: now)).isEmpty)
+    }
+
     func testBoundsRoundTheSurgeUpAndTheUnavailabilityDown() {
         XCTAssertEqual(DeploymentController.rollingBounds(deployment(replicas: 10)).maxSurge, 3)
         XCTAssertEqual(DeploymentController.rollingBounds(deployment(replicas: 10)).maxUnavailable, 2)
