@@ -14,7 +14,7 @@ import JSON
 ///
 /// Only writes whose admission reads nothing but the object itself and its key go this way:
 /// creates and updates of every kind but Services (whose cluster IPs and node ports depend on
-/// every other Service), without cascades. Deletes, bindings, scale writes and whatever
+/// every other Service), without cascades, and bindings. Deletes, scale writes and whatever
 /// admission refuses or finds unchanged take the full path (`Store+Typed.swift`).
 public struct AdmittedWrite: Equatable, Sendable {
     /// What the store must hold for `object` to be stored as admitted.
@@ -93,6 +93,8 @@ extension Store {
             guard case .success(let decoded) = Self.decodeBody(write.body, kind, version, write.fieldValidation),
                   case .success(let stored) = prepareCreate(decoded.value, context) else { return nil }
             return AdmittedWrite(clusterVersion: clusterVersion, expectation: .absent, object: stored.json)
+        case (.create, .binding?):
+            return admitBinding(context)
         case (.update, nil), (.update, .status?), (.patch, nil), (.patch, .status?):
             let key = context.key
             guard let current = get(key), Self.preconditionFailure(current, write.expectedResourceVersion, write.expectedUID) == nil,

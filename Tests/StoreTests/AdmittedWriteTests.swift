@@ -72,6 +72,32 @@ final class AdmittedWriteTests: XCTestCase {
         guard case .stale = h.base.apply(.admitted(old)) else { return XCTFail("another cluster version's admission is stale") }
     }
 
+    func testABindingAdmittedOnceStoresWhatTheFullPathStores() throws {
+        let pod = write(.create, "Pod", "v1", body: ["metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "busybox"]]]],
+                        uid: "p1")
+        let binding = write(.create, "Pod", "v1", name: "p", body: ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": "p"],
+                                                                      "target": ["kind": "Node", "name": "n1"]], subresource: .binding)
+        var full = V2Harness()
+        var admitted = V2Harness()
+        full.base.apply(.typed(pod))
+        admitted.base.apply(.typed(pod))
+        let expected = full.base.apply(.typed(binding))
+        XCTAssertEqual(expected.httpStatus, 201)
+        let admission = try XCTUnwrap(admitted.store.admit(binding))
+        let got = admitted.base.apply(.admitted(admission))
+        XCTAssertTrue(got.succeeded, "\(got)")
+        XCTAssertEqual(admitted.store.snapshot(), full.store.snapshot(), "the same bound pod, in its canonical form")
+        XCTAssertEqual(admitted.base.events, full.base.events)
+
+        // Bound already: the full path answers (409); a pod that changed since is stale.
+        XCTAssertNil(admitted.store.admit(binding))
+        var h = V2Harness()
+        h.base.apply(.typed(pod))
+        let early = try XCTUnwrap(h.store.admit(binding))
+        h.patch(["metadata": ["labels": ["moved": "yes"]]], type: .merge, kind: "Pod", apiVersion: "v1", name: "p")
+        guard case .stale = h.base.apply(.admitted(early)) else { return XCTFail("a binding admitted before the pod moved is stale") }
+    }
+
     func testCreatesAdmittedTogetherGenerateDifferentNames() throws {
         // A ReplicaSet's creates are admitted against one view of the store: the generated
         // names must differ (they once all came out the same, and all but one failed 409).
