@@ -45,7 +45,7 @@ public enum DeploymentController {
             // A set of this name that is not ours or another template: Kubernetes counts a
             // collision and hashes again.
             writes.append(createSet(deployment, hash: hash, revision: maxRevision + 1,
-                                    replicas: initialReplicas(deployment, old: old)))
+                                    replicas: initialReplicas(deployment, old: old, pods: pods)))
             return writes
         }
         // The set of the current template, brought to the newest revision (a rollback to an
@@ -83,7 +83,7 @@ public enum DeploymentController {
                 writes.append(scaled(newSet, to: replicas, deployment))
                 progressed = true
             } else if newReplicas < replicas {
-                let total = sets.reduce(Int32(0)) { $0 + ($1.spec.replicas ?? 0) }
+                let total = sets.reduce(Int32(0)) { $0 + occupied($1, pods) }
                 let room = replicas + maxSurge - total
                 if room > 0 {
                     writes.append(scaled(newSet, to: newReplicas + min(room, replicas - newReplicas), deployment))
@@ -255,12 +255,21 @@ public enum DeploymentController {
 
     /// The replicas a new set starts with: none for RollingUpdate (it grows within the surge),
     /// none for Recreate (it grows once the old pods are gone).
-    static func initialReplicas(_ deployment: Deployment, old: [ReplicaSet]) -> Int32 {
+    static func initialReplicas(_ deployment: Deployment, old: [ReplicaSet], pods: [String: [Pod]] = [:]) -> Int32 {
         guard deployment.spec.strategy.type != DeploymentStrategy.recreate else { return 0 }
         let replicas = deployment.spec.replicas ?? 1
         let (maxSurge, _) = rollingBounds(deployment)
-        let total = old.reduce(Int32(0)) { $0 + ($1.spec.replicas ?? 0) }
+        let total = old.reduce(Int32(0)) { $0 + occupied($1, pods) }
         return max(0, min(replicas, replicas + maxSurge - total))
+    }
+
+    /// What a set takes of the surge: its replicas, or its active pods while it still has more
+    /// (a set scaled down deletes its surplus in its own pass, which may come later: counting
+    /// only replicas let the new set grow while those pods still ran — the simulator saw 6
+    /// pods for 3 replicas and a surge of 1).
+    static func occupied(_ set: ReplicaSet, _ pods: [String: [Pod]]) -> Int32 {
+        let active = Int32(pods[set.metadata.uid]?.filter(ReplicaSetController.isActive).count ?? 0)
+        return max(set.spec.replicas ?? 0, active)
     }
 
     /// Old sets scaled down, oldest first: first their unavailable pods (they do not count
