@@ -61,9 +61,10 @@ public enum NodeLifecycle {
             var write = nodeStatus(node, key, ready: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", now: now)
             write.event = EventRecord(.normal, "NodeNotReady", "Node \(node.metadata.name) status is now: NodeNotReady",
                                       component: "node-controller", about: EventRecord.reference("Node", apiVersion: "v1", node.metadata))
-            // Its pods serve nothing from now on: NotReady together with the node (as
-            // Kubernetes' MarkPodsNotReady), not after, so no later eviction skips it.
-            let notReady = pods.filter { !$0.isTerminal && !$0.isTerminating && $0.condition(PodCondition.ready)?.status != "False" }
+            // Its pods (terminating ones too) serve nothing from now on: NotReady together
+            // with the node (as Kubernetes' MarkPodsNotReady), not after, so no later eviction
+            // skips it.
+            let notReady = pods.filter { !$0.isTerminal && $0.condition(PodCondition.ready)?.status != "False" }
             return [write] + notReady.compactMap { podNotReady($0, now: now) }
         }
         let taintedAt = tainted.first { $0.effect == Taint.noExecute }?.timeAdded ?? now

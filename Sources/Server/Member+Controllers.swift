@@ -52,6 +52,8 @@ struct ControllerRunner {
     var lastNodePassTick: UInt64 = 0
     /// Pending pods no node could take; tried again on a full pass or when capacity changed.
     var unschedulable: Set<ObjectKey> = []
+    /// Nodes reported without a pod range (once per term).
+    var cidrExhaustedReported: Set<String> = []
     /// When each ReplicaSet and Deployment (by uid) was last reconciled, in ticks.
     var reconciledTick: [String: UInt64] = [:]
 
@@ -152,6 +154,14 @@ extension Member {
             var pods: [String: [Pod]] = [:]
             for set in sets { pods[set.metadata.uid] = controllers.cache!.pods(controlledBy: set.metadata.uid) }
             writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: expected, now: now)
+        }
+        if full || changes.capacity {
+            // Pod ranges for new nodes (a node change sets `capacity`).
+            let ipam = NodeIPAM.reconcile(nodes: Array(controllers.cache!.nodes.values))
+            writes += ipam.writes
+            for node in ipam.unassigned where controllers.cidrExhaustedReported.insert(node.metadata.name).inserted {
+                recordEvent(NodeIPAM.exhaustedEvent(node))
+            }
         }
         if full || ticks - controllers.lastNodePassTick >= ControllerRunner.nodePassTicks {
             controllers.lastNodePassTick = ticks

@@ -29,7 +29,7 @@ import Store
 //
 // OUTPUT of a pass, one line per write: `create pod P`, `bind pod P to N`, `delete pod P`,
 // `evict pod P`, `create rs R replicas=K`, `scale rs R A->B`, `update rs R (annotations)`, `update deployment D`,
-// `update node N taints=...`, `status rs|deployment ...`, `status pod P Ready=False (...)`,
+// `update node N taints=... podCIDR=...`, `status rs|deployment ...`, `status pod P Ready=False (...)`,
 // `status node N Ready=...`; ` -> CODE` follows a write the store refused.
 
 struct ControllerScenarioRunner {
@@ -233,7 +233,8 @@ struct ControllerScenarioRunner {
             case .node:
                 let node = stored.flatMap { Node($0) }
                 let taints = node?.spec.taints.map { "\($0.key):\($0.effect)" }.joined(separator: ",") ?? ""
-                return "update node \(key.name) taints=[\(taints)]" + failure
+                let range = node.map { $0.spec.podCIDR.isEmpty ? "" : " podCIDR=\($0.spec.podCIDR)" } ?? ""
+                return "update node \(key.name) taints=[\(taints)]\(range)" + failure
             default:
                 return "update \(key.kind.name.lowercased()) \(key.name)" + failure
             }

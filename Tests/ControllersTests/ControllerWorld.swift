@@ -5,8 +5,8 @@ import Store
 /// A hand-stepped leader for the controller scenario scripts (testdata/, run by
 /// ControllerScenarioTests): a real Store — every write passes its admission rules — the
 /// ClusterCache following the store's events, and the pure controllers run in passes the
-/// way the leader's runner runs them (scheduler, ReplicaSets, Deployments, node lifecycle,
-/// pod GC). A pass computes its writes from the cache as it was when the pass began and then
+/// way the leader's runner runs them (scheduler, ReplicaSets, Deployments, node pod ranges,
+/// node lifecycle, pod GC). A pass computes its writes from the cache as it was when the pass began and then
 /// applies them in order, so no write is ever in flight (the simulator covers that). The
 /// clock moves only when the script says so, and kubelets act only when told.
 struct ControllerWorld {
@@ -83,6 +83,7 @@ struct ControllerWorld {
             for set in sets { pods[set.metadata.uid] = snapshot.pods(controlledBy: set.metadata.uid) }
             writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: .init(), now: now)
         }
+        writes += NodeIPAM.reconcile(nodes: Array(snapshot.nodes.values)).writes
         var budget = NodeLifecycle.evictionsPerPassMax
         for name in snapshot.nodes.keys.sorted() {
             let overdue = silentSince[name].map { clockMilliseconds - $0 - NodeLifecycle.graceMilliseconds } ?? -NodeLifecycle.graceMilliseconds

@@ -91,3 +91,39 @@ final class PodGarbageCollectorTests: XCTestCase {
         XCTAssertEqual(writes.first?.write.expectedUID, "uid-orphan")
     }
 }
+
+final class NodeIPAMTests: XCTestCase {
+    func node(_ name: String, podCIDR: String = "") -> Node {
+        var node = Fixture.node(name)
+        node.metadata.resourceVersion = "7"
+        node.spec.podCIDR = podCIDR
+        node.spec.podCIDRs = podCIDR.isEmpty ? [] : [podCIDR]
+        return node
+    }
+
+    func assigned(_ writes: [ControllerWrite]) -> [String: String] {
+        var result: [String: String] = [:]
+        for write in writes { result[write.write.name] = write.write.body?[path: ["spec", "podCIDR"]]?.stringValue }
+        return result
+    }
+
+    func testEachNodeGetsTheLowestFreeRangeInNameOrder() {
+        let nodes = [node("c"), node("a", podCIDR: "10.244.0.0/24"), node("b"), node("d", podCIDR: "10.244.2.0/24")]
+        let result = NodeIPAM.reconcile(nodes: nodes)
+        XCTAssertEqual(assigned(result.writes), ["b": "10.244.1.0/24", "c": "10.244.3.0/24"])
+        XCTAssertTrue(result.unassigned.isEmpty)
+        let write = result.writes[0]
+        XCTAssertEqual(write.write.expectedResourceVersion, 7, "over the version read")
+        XCTAssertEqual(write.write.body?[path: ["spec", "podCIDRs"]], ["10.244.1.0/24"])
+    }
+
+    func testARangeOutsideTheClusterRangeIsLeftAloneAndAFullRangeIsReported() {
+        // A /22 cut in /24s has 4 ranges; one node holds a range elsewhere, which is no loss.
+        let nodes = [node("a", podCIDR: "192.168.7.0/24"), node("b"), node("c"), node("d"), node("e"), node("f")]
+        let result = NodeIPAM.reconcile(nodes: nodes, clusterCIDR: "10.1.0.0/22", nodeMaskBits: 24)
+        XCTAssertEqual(assigned(result.writes), ["b": "10.1.0.0/24", "c": "10.1.1.0/24", "d": "10.1.2.0/24", "e": "10.1.3.0/24"])
+        XCTAssertEqual(result.unassigned.map(\.metadata.name), ["f"])
+        XCTAssertEqual(NodeIPAM.exhaustedEvent(result.unassigned[0], clusterCIDR: "10.1.0.0/22").reason, "CIDRNotAvailable")
+        XCTAssertTrue(NodeIPAM.reconcile(nodes: nodes, clusterCIDR: "not a cidr").writes.isEmpty)
+    }
+}
