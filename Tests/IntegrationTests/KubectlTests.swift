@@ -239,6 +239,11 @@ final class KubectlTests: XCTestCase {
         // from the template, and the scheduler binds them to the nodes the members
         // registered (no node agent runs them yet: they stay Pending).
         XCTAssertEqual(try k.json(["get", "nodes"])["items"]?.arrayValue?.count, 3)
+        // The leader gives each node its own pod range (what the pod network will route).
+        try cluster.waitFor("three nodes with distinct pod ranges in 10.244.0.0/16", timeout: 10) {
+            let ranges = try k.run(["get", "nodes", "-o", "jsonpath={.items[*].spec.podCIDR}"]).split(separator: " ").map(String.init)
+            return ranges.count == 3 && Set(ranges).count == 3 && ranges.allSatisfy { $0.hasPrefix("10.244.") && $0.hasSuffix("/24") }
+        }
         var podName = ""
         var nodeName = ""
         var rsName = ""
