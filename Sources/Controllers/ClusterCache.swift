@@ -47,9 +47,11 @@ public struct ClusterCache: Sendable {
         public var namespaces: Set<String> = []
         /// A node changed or a pod let go of capacity: pods that fit nowhere may fit now.
         public var capacity = false
+        /// A node was added, changed or removed.
+        public var nodes = false
 
         public init() {}
-        public var isEmpty: Bool { owners.isEmpty && namespaces.isEmpty && !capacity }
+        public var isEmpty: Bool { owners.isEmpty && namespaces.isEmpty && !capacity && !nodes }
     }
 
     public init() {}
@@ -94,6 +96,7 @@ public struct ClusterCache: Sendable {
         case .node:
             nodes[key.name] = gone ? nil : Node(event.object)
             changes.capacity = true
+            changes.nodes = true
         case .replicaSet:
             if let old = replicaSets[key] { replicaSetKeysByUID[old.metadata.uid] = nil }
             if let owner = replicaSets[key].flatMap(Self.controller) {
@@ -140,6 +143,12 @@ public struct ClusterCache: Sendable {
 
     public mutating func apply(_ events: [WatchEvent]) {
         for event in events { apply(event) }
+    }
+
+    /// The pending pods `include` accepts, first come first placed: by the revision each
+    /// became pending (unique but for fallbacks), then by key.
+    public func pendingPods(where include: (ObjectKey) -> Bool = { _ in true }) -> [ObjectKey] {
+        unscheduled.filter { include($0.key) }.sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }.map(\.key)
     }
 
     /// What changed since the last call, and forgets it.

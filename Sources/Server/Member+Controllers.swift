@@ -155,8 +155,8 @@ extension Member {
             for set in sets { pods[set.metadata.uid] = controllers.cache!.pods(controlledBy: set.metadata.uid) }
             writes += DeploymentController.reconcile(deployment, sets: sets, pods: pods, expectations: expected, now: now)
         }
-        if full || changes.capacity {
-            // Pod ranges for new nodes (a node change sets `capacity`).
+        if full || changes.nodes {
+            // Pod ranges for new nodes.
             let ipam = NodeIPAM.reconcile(nodes: Array(controllers.cache!.nodes.values))
             writes += ipam.writes
             for node in ipam.unassigned where controllers.cidrExhaustedReported.insert(node.metadata.name).inserted {
@@ -323,9 +323,7 @@ extension Member {
         let cache = controllers.cache!
         guard !cache.unscheduled.isEmpty else { return [] }
         if retryUnschedulable { controllers.unschedulable.removeAll() }
-        // First come, first placed (by the revision each pod became pending; names break ties).
-        let pending = cache.unscheduled.filter { controllers.binding[$0.key] == nil && !controllers.unschedulable.contains($0.key) }
-            .sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }.map(\.key)  // values are unique but for fallbacks
+        let pending = cache.pendingPods { controllers.binding[$0] == nil && !controllers.unschedulable.contains($0) }
         guard !pending.isEmpty else { return [] }
         var usage = cache.nodeUsage
         for (key, nodeName) in controllers.binding {

@@ -51,9 +51,6 @@ struct ControllerScenarioRunner {
             guard i < positional.count else { throw ScenarioError(line: lineNumber, "\(command): missing \(what)") }
             return positional[i]
         }
-        func check(_ result: StoreResult) -> [String] {
-            (200..<300).contains(result.httpStatus) ? ["ok"] : ["error: \(result.httpStatus) \(result)"]
-        }
         switch command {
         case "node":
             let name = try argument(0, "node name")

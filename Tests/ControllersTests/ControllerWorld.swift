@@ -64,7 +64,7 @@ struct ControllerWorld {
         _ = cache.takeChanges()
         var writes: [ControllerWrite] = []
         var round = Scheduler.Round(nodes: Array(snapshot.nodes.values), usage: snapshot.nodeUsage)
-        for key in snapshot.unscheduled.sorted(by: { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }).map(\.key) {
+        for key in snapshot.pendingPods() {
             guard let pod = snapshot.pods[key] else { continue }
             switch round.place(pod) {
             case .node(let name): writes.append(Scheduler.bindingWrite(pod, to: name))
