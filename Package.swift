@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "shoal",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
@@ -20,6 +20,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The node agent's CRI client (containerd). Never the protobuf build plugin: it
+        // compiles protoc; scripts/gen-cri generates Sources/CRI/Generated once.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries from Debian's -dev packages (module map + shim header).
@@ -66,6 +72,19 @@ let package = Package(
             dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates")]),
 
+        // CRI v1 (the subset in proto/cri.proto, generated Swift in Generated/) and a blocking
+        // client of a runtime's unix socket over grpc-swift-2.
+        .target(
+            name: "CRI",
+            dependencies: [.product(name: "GRPCCore", package: "grpc-swift-2"),
+                           .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                           .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["proto"]),
+
+        // The node agent (kubelet): pods bound to this member run in containerd through CRI.
+        .target(name: "Agent", dependencies: ["CRI", "Store", "JSON"]),
+
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         // The leader's controllers: pure reconcile functions over a typed cache of the store.
         .target(name: "Controllers", dependencies: ["Store", "JSON"]),
@@ -96,6 +115,7 @@ let package = Package(
                                                         .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Store", "JSON"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON", "Store", "Transport"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore", "Server"],
