@@ -69,7 +69,7 @@ let package = Package(
         // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
         .target(
             name: "Server",
-            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", "Agent", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates")]),
 
         // CRI v1 (the subset in proto/cri.proto, generated Swift in Generated/) and a blocking

@@ -47,7 +47,7 @@ public struct AgentConfig: Sendable {
 
 public final class PodAgent {
     let host: AgentHost
-    let runtime: ContainerRuntime
+    public let runtime: ContainerRuntime
     public let config: AgentConfig
 
     /// What the last listing (and the steps since) say the runtime holds, by pod uid.

@@ -19,6 +19,9 @@ public struct NodeFacts: Sendable, Equatable {
     public var labels: [String: String] = [:]
     public var kernelVersion = ""
     public var osImage = ""
+    /// False for a member that runs no pods (`--no-workloads`): its Node carries the
+    /// control-plane NoSchedule taint, so nothing is scheduled where nothing would run.
+    public var schedulable = true
 
     public init(cpuCount: Int, memoryBytes: Int64) {
         self.cpuCount = cpuCount
@@ -39,6 +42,8 @@ extension Member {
     /// The lease's duration as written: a node whose lease is older is not heard from.
     static let leaseDurationSeconds: Int32 = 5
     static let nodeLeaseNamespace = "kube-node-lease"
+    /// The taint of a member that runs no pods (Kubernetes' control-plane nodes carry it too).
+    public static let controlPlaneTaintKey = "node-role.kubernetes.io/control-plane"
 
     /// The Node object's name: the member's name.
     var nodeName: String { identity.name }
@@ -64,6 +69,12 @@ extension Member {
         ]) { mine, _ in mine }
         let capacity: [String: Quantity] = ["cpu": Quantity(units: Int64(facts.cpuCount)), "memory": Quantity(units: facts.memoryBytes),
                                             "pods": Quantity(units: facts.podsMax)]
+        if !facts.schedulable {
+            var taint = Taint()
+            taint.key = Self.controlPlaneTaintKey
+            taint.effect = Taint.noSchedule
+            node.spec.taints = [taint]
+        }
         node.status.capacity = capacity
         node.status.allocatable = capacity
         node.status.addresses = [NodeAddress(type: NodeAddress.internalIP, address: identity.advertiseHost),

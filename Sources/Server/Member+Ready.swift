@@ -18,6 +18,7 @@ extension Member {
             runLeaderDuties()
             runControllers()
             runNodeAgent()
+            runPods()
             forgetRemovedPeers()
         }
         expireWaiters()
@@ -203,6 +204,7 @@ extension Member {
         let events = pendingWatchEvents
         pendingWatchEvents = []
         controllersObserve(events)
+        podsObserve(events)
         notifySubscribers(events)
     }
 
@@ -236,6 +238,7 @@ extension Member {
             }
             store = try restorer.finish()
             store.clusterVersionMax = options.clusterVersionMax
+            rebuildBoundPods()
         } catch {
             throw .storage("cannot restore the store from \(file.path): \(error)")
         }

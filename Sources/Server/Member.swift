@@ -62,6 +62,8 @@ public final class Member: @unchecked Sendable {
     var controllers = ControllerRunner()
     /// This member's own Node and Lease (`Member+Node.swift`).
     var nodeAgent = NodeAgentState()
+    /// The pods bound to this member's Node, run by its agent (`Member+Pods.swift`).
+    var pods = PodsState()
     /// Admits typed writes off the loop (nil before the API starts; AdmissionWorker.swift).
     var admissionWorker: AdmissionWorker?
     var cachedAPIToken: (token: ClusterToken?, value: String)?
@@ -207,6 +209,7 @@ public final class Member: @unchecked Sendable {
             self?.refreshTLS()
         }
         tlsRenewTimer = renewal
+        startPods()
         try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
                                           bytes: Array((apiToken + "\n").utf8))
         Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API at \(apiURL)"
@@ -295,6 +298,7 @@ public final class Member: @unchecked Sendable {
         transport?.close()
         worker?.stop()
         admissionWorker?.stop()
+        stopPods()
         host.stop()
     }
 

@@ -49,6 +49,8 @@ public struct ServerOptions: Sendable {
     public var raftFaultyRule: Raft.FaultyRule?
     /// The host this member reports as its Node (nil: it registers none).
     public var nodeFacts: NodeFacts?
+    /// How this member runs pods (containerd, pod network); nil: it runs none (`--no-workloads`).
+    public var workloads: WorkloadOptions?
     /// A deliberately broken controller rule, for the same mutation runs.
     public var controllerMutation: ControllerMutation?
 

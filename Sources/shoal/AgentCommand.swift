@@ -55,6 +55,18 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Log level: debug, info, warn, error.")
     var logLevel: String = "info"
 
+    @Flag(help: "Run no pods here: no containerd, and this member's Node carries the control-plane NoSchedule taint (for hosts that only vote).")
+    var noWorkloads = false
+
+    @Option(help: "Use the CRI runtime (containerd) at this unix socket instead of starting one.")
+    var containerdSocket: String?
+
+    @Option(help: "A registry reached over plain HTTP (HOST:PORT); repeat for several.")
+    var insecureRegistry: [String] = []
+
+    @Option(help: "The pod sandbox image's archive, imported into containerd when missing (scripts/images pause-archive builds it).")
+    var sandboxImageArchive = "/var/lib/shoal/images/pause.tar"
+
     @Option(help: ArgumentHelp("Hold this member at cluster version N or older (1 = the first release's rules). The cluster moves to a newer version only when every member runs it; for staged upgrades and upgrade tests.", visibility: .hidden))
     var clusterVersionMax: Int = Store.clusterVersionSupported
 
@@ -69,6 +81,13 @@ struct AgentCommand: ParsableCommand {
         if token != nil, ClusterToken(parsing: token!) == nil { throw ValidationError("--token is not a shoal join token") }
         if peers != nil && token == nil { throw ValidationError("--peers needs --token (all founders use the same one)") }
         guard Log.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be debug, info, warn or error") }
+        for registry in insecureRegistry {
+            let parts = registry.split(separator: ":")
+            guard parts.count == 2, !parts[0].isEmpty, UInt16(parts[1]) != nil, !registry.contains("/") else {
+                throw ValidationError("--insecure-registry must be HOST:PORT, got '\(registry)'")
+            }
+        }
+        if noWorkloads, containerdSocket != nil { throw ValidationError("--containerd-socket and --no-workloads exclude each other") }
         guard (1...Store.clusterVersionSupported).contains(clusterVersionMax) else {
             throw ValidationError("--cluster-version-max must be in 1...\(Store.clusterVersionSupported)")
         }
@@ -90,6 +109,12 @@ struct AgentCommand: ParsableCommand {
         options.insecureHTTP = insecureHTTP
         options.clusterVersionMax = clusterVersionMax
         options.nodeFacts = NodeFacts.ofThisMachine()
+        if noWorkloads {
+            options.nodeFacts?.schedulable = false
+        } else {
+            options.workloads = WorkloadOptions(dataDirectory: dataDir, externalSocket: containerdSocket,
+                                                insecureRegistries: insecureRegistry, sandboxImageArchive: sandboxImageArchive)
+        }
 
         signal(SIGPIPE, SIG_IGN)
         let loop = EventLoop()
@@ -102,6 +127,7 @@ struct AgentCommand: ParsableCommand {
         }
         StopSignal.install(loop: loop)
         loop.run()
+        member.stopWorkloads()
         let code = member.exitCode ?? 0
         if code != 0 { throw ExitCode(code) }
     }

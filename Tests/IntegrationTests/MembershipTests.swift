@@ -56,7 +56,7 @@ final class MembershipTests: XCTestCase {
         cluster.kill("h3")
         try FileManager.default.removeItem(atPath: "\(cluster.base)/h3")
         let result = try cluster.run([TestCluster.binary, "agent", "--data-dir", "\(cluster.base)/h3", "--advertise", cluster.ip("h3"),
-                                      "--peers", cluster.founders, "--token", cluster.token])
+                                      "--peers", cluster.founders, "--token", cluster.token, "--no-workloads"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.output.contains("data was lost"), result.output)
         XCTAssertTrue(result.output.contains("shoal remove"), result.output)

@@ -71,10 +71,11 @@ final class TestCluster {
     func start(_ name: String, founding: Bool = true, extra: [String] = []) throws {
         var host = hosts[name]!
         precondition(host.process?.isRunning != true, "\(name) is already running")
-        var arguments = ["agent", "--data-dir", host.dataDir, "--advertise", host.ip, "--log-level", "info"]
+        // Loopback hosts share the machine's network namespace: they run no pods.
+        var arguments = ["agent", "--data-dir", host.dataDir, "--advertise", host.ip, "--log-level", "info", "--no-workloads"]
         if founding { arguments += ["--peers", founders, "--token", token] }
         arguments += extra
-        host.extraArguments = founding ? ["--peers", founders, "--token", token] + extra : extra
+        host.extraArguments = (founding ? ["--peers", founders, "--token", token] + extra : extra) + ["--no-workloads"]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments

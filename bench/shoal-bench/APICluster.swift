@@ -51,7 +51,7 @@ final class APICluster {
         // A cluster left behind by an interrupted run of this benchmark (same base) goes first.
         _ = try? runCommand(["\(repository)/scripts/cluster", "--base", base, "down"], timeout: 60, check: false)
         try clusterTool(["up", String(hostCount), "--net", String(net), "--mode", "netns", "--binary", binary, "--timeout", "60"]
-                        + (agentFlags.isEmpty ? [] : ["--"] + agentFlags), timeout: 120)
+                        + ["--", "--no-workloads"] + agentFlags, timeout: 120)
         members = try (1...hostCount).map { i in
             let name = "h\(i)"
             let address = try clusterTool(["addr", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

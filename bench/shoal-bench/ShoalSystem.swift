@@ -79,7 +79,7 @@ final class ShoalSystem: FailoverSystem, @unchecked Sendable {
             _ = try? runCommandIgnoringAbort(["\(repository)/scripts/cluster", "--base", base, "down"], timeout: 60)
         }
         try clusterTool(["up", String(hostCount), "--net", String(net), "--mode", "netns", "--binary", binary, "--timeout", "30"]
-                        + (agentFlags.isEmpty ? [] : ["--"] + agentFlags), timeout: 90)
+                        + ["--", "--no-workloads"] + agentFlags, timeout: 90)
         let prefix = net == 0 ? "shoal" : "shoal\(net)"
         hosts = try (1...hostCount).map { i in
             let address = try clusterTool(["addr", "h\(i)"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -223,7 +223,7 @@ final class ShoalSystem: FailoverSystem, @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let process = try spawnBackground(
             ["ip", "netns", "exec", host.namespace, binary, "agent", "--data-dir", dir, "--advertise", host.address,
-             "--peer-port", "7400", "--api-port", String(apiPort)] + agentFlags,
+             "--peer-port", "7400", "--api-port", String(apiPort), "--no-workloads"] + agentFlags,
             logPath: "\(base)/\(host.name).log")
         pids[member] = process.processIdentifier
         // scripts/cluster finds agents through their pid files (kill, restart, down).
