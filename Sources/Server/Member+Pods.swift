@@ -19,6 +19,8 @@ public struct WorkloadOptions: Sendable {
     /// Where host-local keeps its address allocations.
     public var ipamDataDirectory: String
     public var agent = AgentConfig()
+    /// How pods reach other nodes' pods (`--pod-network-backend`).
+    public var networkBackend = PodNetworkBackend.vxlan
 
     public init(cniConfigDirectory: String, ipamDataDirectory: String) {
         self.cniConfigDirectory = cniConfigDirectory
@@ -30,8 +32,10 @@ public struct WorkloadOptions: Sendable {
     /// What `shoal agent` runs: everything under the member's data directory (containerd's
     /// root, state and socket, the CNI config and address allocations, pod logs), so
     /// several members on one machine keep apart; or an existing runtime's socket.
-    public init(dataDirectory: String, externalSocket: String?, insecureRegistries: [String], sandboxImageArchive: String) {
+    public init(dataDirectory: String, externalSocket: String?, insecureRegistries: [String], sandboxImageArchive: String,
+                networkBackend: String = PodNetworkBackend.vxlan.rawValue) {
         self.init(cniConfigDirectory: dataDirectory + "/cni/net.d", ipamDataDirectory: dataDirectory + "/cni/ipam")
+        self.networkBackend = PodNetworkBackend(rawValue: networkBackend) ?? .vxlan
         agent.podLogRoot = dataDirectory + "/pod-logs"
         if let externalSocket {
             self.externalSocket = externalSocket
@@ -42,6 +46,11 @@ public struct WorkloadOptions: Sendable {
             containerd = settings
         }
     }
+}
+
+/// The pod network backends' names, for the command line.
+public enum PodNetworkBackendName {
+    public static let valid = PodNetworkBackend.allCases.map(\.rawValue)
 }
 
 /// The member's pod agent and what it needs around it.
@@ -64,6 +73,13 @@ struct PodsState {
     var eventsInFlight = 0
     var eventNames: [String: ObjectKey] = [:]
     var eventSequence: UInt64 = 0
+    /// The routes to other nodes' pods as last applied, whether they need another look, and
+    /// the tick of the last application (they are applied again now and then, to repair).
+    var routesApplied: [PodRoute]?
+    var routesDirty = true
+    var routesInFlight = false
+    var routesAppliedTick: UInt64 = 0
+    var forwardingReady = false
 }
 
 extension Member {
@@ -116,6 +132,7 @@ extension Member {
             }
         }
         configurePodNetwork(workloads)
+        configurePodRoutes(workloads)
         prepareSandboxImage(agent: agent, workloads: workloads)
         guard pods.sandboxImageReady else { return }
         agent.tick()
@@ -133,6 +150,45 @@ extension Member {
         } catch {
             Log.error("cannot write the CNI config to \(workloads.cniConfigDirectory): \(error)")
         }
+    }
+
+    /// Routes are applied again this often even without a change (someone may have removed
+    /// them), or after a failure.
+    static let podRoutesRepairTicks: UInt64 = 3_000
+
+    /// Routes to the other nodes' pod ranges follow the Node objects (VXLAN or host-gw).
+    private func configurePodRoutes(_ workloads: WorkloadOptions) {
+        guard !pods.routesInFlight, !pods.networkCIDR.isEmpty else { return }
+        let repair = ticks - pods.routesAppliedTick >= Self.podRoutesRepairTicks
+        guard pods.routesDirty || repair else { return }
+        pods.routesDirty = false
+        let nodes = store.list(.node).items.compactMap(Node.init)
+        let routes = PodRoutes.plan(localNode: nodeName, nodes: nodes)
+        guard routes != pods.routesApplied || repair || !pods.forwardingReady else { return }
+        pods.routesInFlight = true
+        let backend = workloads.networkBackend
+        let localIP = identity.advertiseHost
+        let localCIDR = pods.networkCIDR
+        let clusterCIDR = NodeIPAM.defaultClusterCIDR
+        let needForwarding = !pods.forwardingReady
+        host.background(bulk: false, { () -> (String?, String?) in
+            let forwarding = needForwarding ? PodRouteApplier.enableForwardingAndMasquerade(clusterCIDR: clusterCIDR) : nil
+            let routing = PodRouteApplier.apply(backend: backend, localIP: localIP, localPodCIDR: localCIDR, routes: routes,
+                                                clusterCIDR: clusterCIDR)
+            return (forwarding, routing)
+        }, then: { [weak self] errors in
+            guard let self else { return }
+            self.pods.routesInFlight = false
+            self.pods.routesAppliedTick = self.ticks
+            if let error = errors.0 { Log.error("pod network: \(error)") } else if needForwarding { self.pods.forwardingReady = true }
+            if let error = errors.1 {
+                Log.error("pod network: \(error)")
+                self.pods.routesApplied = nil
+            } else {
+                if routes != self.pods.routesApplied { Log.info("pod network (\(backend.rawValue)): routes to \(routes.count) other nodes") }
+                self.pods.routesApplied = routes
+            }
+        })
     }
 
     /// Imports the sandbox image once the runtime answers (retried every tick it fails).
@@ -170,6 +226,7 @@ extension Member {
     func podsObserve(_ events: [WatchEvent]) {
         guard let agent = pods.agent else { return }
         var changed: [String] = []
+        if events.contains(where: { $0.object.key.kind == .node }) { pods.routesDirty = true }
         for event in events where event.object.key.kind == .pod {
             let uid = event.object.uid
             if event.type != .deleted, let pod = Pod(event.object), pod.spec.nodeName == nodeName {

@@ -64,6 +64,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "A registry reached over plain HTTP (HOST:PORT); repeat for several.")
     var insecureRegistry: [String] = []
 
+    @Option(help: "How pods reach other hosts' pods: vxlan (an overlay; hosts on any subnets) or host-gw (plain routes; hosts on one link).")
+    var podNetworkBackend = "vxlan"
+
     @Option(help: "The pod sandbox image's archive, imported into containerd when missing (scripts/images pause-archive builds it).")
     var sandboxImageArchive = "/var/lib/shoal/images/pause.tar"
 
@@ -86,6 +89,9 @@ struct AgentCommand: ParsableCommand {
             guard parts.count == 2, !parts[0].isEmpty, UInt16(parts[1]) != nil, !registry.contains("/") else {
                 throw ValidationError("--insecure-registry must be HOST:PORT, got '\(registry)'")
             }
+        }
+        guard PodNetworkBackendName.valid.contains(podNetworkBackend) else {
+            throw ValidationError("--pod-network-backend must be one of \(PodNetworkBackendName.valid.joined(separator: ", ")), got '\(podNetworkBackend)'")
         }
         if noWorkloads, containerdSocket != nil { throw ValidationError("--containerd-socket and --no-workloads exclude each other") }
         guard (1...Store.clusterVersionSupported).contains(clusterVersionMax) else {
@@ -113,7 +119,8 @@ struct AgentCommand: ParsableCommand {
             options.nodeFacts?.schedulable = false
         } else {
             options.workloads = WorkloadOptions(dataDirectory: dataDir, externalSocket: containerdSocket,
-                                                insecureRegistries: insecureRegistry, sandboxImageArchive: sandboxImageArchive)
+                                                insecureRegistries: insecureRegistry, sandboxImageArchive: sandboxImageArchive,
+                                                networkBackend: podNetworkBackend)
         }
 
         signal(SIGPIPE, SIG_IGN)
