@@ -65,6 +65,19 @@ final class ContainerdTests: XCTestCase {
         }
     }
 
+    /// A probe that fetches `path` from inside the container (exec). HTTP and TCP probes
+    /// connect from the agent's network namespace, which is not the pods' here (the
+    /// three-host cluster tests run them where they belong).
+    func fetchProbe(_ path: String) -> Probe {
+        var probe = Probe(handler: ProbeHandler())
+        probe.handler.exec = ExecAction(command: ["wget", "-qO-", "http://127.0.0.1\(path)"])
+        probe.periodSeconds = 1
+        probe.timeoutSeconds = 1
+        probe.successThreshold = 1
+        probe.failureThreshold = 1
+        return probe
+    }
+
     func helloPod(_ name: String, command: [String] = [], restartPolicy: String = "Always") -> Pod {
         var container = Container()
         container.name = "hello"
@@ -82,7 +95,8 @@ final class ContainerdTests: XCTestCase {
 
     func testAPodRunsWithAnAddressFromTheNodeRangeAndServes() throws {
         let agent = PodAgent(host: host, runtime: runtime)
-        let pod = helloPod("web")
+        var pod = helloPod("web")
+        pod.spec.containers[0].readinessProbe = fetchProbe("/healthz")
         host.add(pod)
         agent.podsChanged([pod.metadata.uid])
         let started = Date()
@@ -106,6 +120,22 @@ final class ContainerdTests: XCTestCase {
         agent.podsChanged([pod.metadata.uid])
         try host.run(agent, until: "the pod's deletion finishes", seconds: 30) { $0.deleted.contains(pod.metadata.uid) }
         try host.run(agent, until: "the sandbox is removed", seconds: 30) { _ in (try? self.runtime.listSandboxes().isEmpty) == true }
+    }
+
+    func testAFailingReadinessProbeKeepsThePodUnready() throws {
+        let agent = PodAgent(host: host, runtime: runtime)
+        var pod = helloPod("unready")
+        pod.spec.containers[0].readinessProbe = fetchProbe("/missing")
+        host.add(pod)
+        agent.podsChanged([pod.metadata.uid])
+        try host.run(agent, until: "the probe failed", seconds: 30) { host in
+            host.events.contains { $0.contains("Readiness probe failed: command [\"wget\", \"-qO-\", \"http://127.0.0.1/missing\"] exited with 1") }
+        }
+        try host.run(agent, for: 1.5)
+        let status = host.pods[pod.metadata.uid]!.status
+        XCTAssertEqual(status.phase, PodStatus.running)
+        XCTAssertFalse(status.isReadyNow)
+        XCTAssertEqual(status.containerStatuses.first?.ready, false)
     }
 
     func testACrashingContainerIsRestartedAndBacksOff() throws {

@@ -19,6 +19,8 @@ final class FakeRuntime: ContainerRuntime, @unchecked Sendable {
         var execs: [(String, [String])] = []
         var stopTimeouts: [String: Int64] = [:]
         var envs: [String: [EnvEntry]] = [:]
+        /// Exit codes of commands run in containers, by the command joined with spaces (0 if absent).
+        var execExitCodes: [String: Int32] = [:]
     }
 
     private let state = Mutex(State())
@@ -155,7 +157,7 @@ final class FakeRuntime: ContainerRuntime, @unchecked Sendable {
     func exec(containerID: String, command: [String], timeoutSeconds: Int64) throws -> ExecResult {
         with { state in
             state.execs.append((containerID, command))
-            return ExecResult(exitCode: 0, stdout: [], stderr: [])
+            return ExecResult(exitCode: state.execExitCodes[command.joined(separator: " ")] ?? 0, stdout: [], stderr: [])
         }
     }
 

@@ -289,6 +289,78 @@ final class PodAgentTests: XCTestCase {
         XCTAssertEqual(status("web-1").containerStatuses.first?.restartCount, 1)
     }
 
+    func execProbe(_ command: String, period: Int32 = 10, failureThreshold: Int32 = 3) -> Probe {
+        var probe = Probe(handler: ProbeHandler())
+        probe.handler.exec = ExecAction(command: ["/bin/sh", "-c", command])
+        probe.periodSeconds = period
+        probe.timeoutSeconds = 1
+        probe.successThreshold = 1
+        probe.failureThreshold = failureThreshold
+        return probe
+    }
+
+    func ready(_ name: String) -> Bool {
+        status(name).conditions.first { $0.type == PodCondition.ready }?.status == "True"
+    }
+
+    func testAFailingReadinessProbeKeepsThePodUnready() {
+        runtime.setNow(host.unixNanos)
+        runtime.with { $0.execExitCodes["/bin/sh -c check"] = 1 }
+        add(pod("probe") { $0.spec.containers[0].readinessProbe = self.execProbe("check") })
+        settle()
+        XCTAssertEqual(status("probe").phase, PodStatus.running)
+        XCTAssertFalse(ready("probe"), "ready before its readiness probe passed")
+        advance(seconds: 30)
+        settle()
+        XCTAssertFalse(ready("probe"))
+        XCTAssertTrue(host.events.contains { $0.contains("Unhealthy: Readiness probe failed") }, "\(host.events)")
+        // It passes: ready at the next period.
+        runtime.with { $0.execExitCodes = [:] }
+        advance(seconds: 10)
+        settle()
+        XCTAssertTrue(ready("probe"))
+        XCTAssertEqual(runtime.running(podUID: "uid-probe").map(\.attempt), [0], "a readiness failure restarted the container")
+    }
+
+    func testAFailingLivenessProbeRestartsTheContainer() {
+        runtime.setNow(host.unixNanos)
+        add(pod("live") { $0.spec.containers[0].livenessProbe = self.execProbe("alive", period: 5, failureThreshold: 3) })
+        settle()
+        runtime.with { $0.execExitCodes["/bin/sh -c alive"] = 1 }
+        // Three failures 5 s apart: killed and started again (restart 1: no back-off).
+        for _ in 0..<3 {
+            advance(seconds: 5)
+            settle()
+        }
+        advance(seconds: 1)
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-live").map(\.attempt), [1])
+        XCTAssertTrue(host.events.contains { $0.contains("Killing: Stopping container web: container failed liveness probe") }, "\(host.events)")
+        XCTAssertEqual(status("live").containerStatuses.first?.restartCount, 1)
+    }
+
+    func testReadinessWaitsForTheStartupProbe() {
+        runtime.setNow(host.unixNanos)
+        runtime.with { $0.execExitCodes["/bin/sh -c started"] = 1 }
+        add(pod("slow") {
+            $0.spec.containers[0].startupProbe = self.execProbe("started", period: 2, failureThreshold: 30)
+            $0.spec.containers[0].readinessProbe = self.execProbe("ready", period: 2)
+        })
+        settle()
+        advance(seconds: 4)
+        settle()
+        XCTAssertFalse(ready("slow"))
+        XCTAssertEqual(status("slow").containerStatuses.first?.started, false)
+        XCTAssertFalse(runtime.with { $0.execs.map { $0.1.joined(separator: " ") } }.contains("/bin/sh -c ready"), "readiness ran before startup passed")
+        runtime.with { $0.execExitCodes = [:] }
+        advance(seconds: 2)
+        settle()
+        advance(seconds: 2)
+        settle()
+        XCTAssertEqual(status("slow").containerStatuses.first?.started, true)
+        XCTAssertTrue(ready("slow"))
+    }
+
     func testADeadSandboxIsReplacedWithTheNextAttempt() {
         runtime.setNow(host.unixNanos)
         add(pod("web-1"))
