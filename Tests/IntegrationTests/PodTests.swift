@@ -1,0 +1,126 @@
+import Foundation
+import JSON
+import XCTest
+
+/// Pods on three real hosts (`PodCluster`): a Deployment runs one pod per host, every pod
+/// answers on its address from every host (the VXLAN overlay), HTTP readiness probes pass and
+/// fail as they should, a deleted pod is replaced, a member restarted keeps its containers,
+/// and a host whose shoal and containerd die gets its pods replaced elsewhere.
+final class PodTests: XCTestCase {
+    func deployment(_ name: String, image: String, replicas: Int, readinessPath: String) -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: \(name)
+        spec:
+          replicas: \(replicas)
+          selector:
+            matchLabels: {app: \(name)}
+          template:
+            metadata:
+              labels: {app: \(name)}
+            spec:
+              terminationGracePeriodSeconds: 5
+              containers:
+              - name: hello
+                image: \(image)
+                ports:
+                - {name: http, containerPort: 80}
+                readinessProbe:
+                  httpGet: {path: \(readinessPath), port: http}
+                  periodSeconds: 1
+                  failureThreshold: 1
+        """
+    }
+
+    func testPodsRunOnEveryHostAndReachEachOther() throws {
+        let cluster = try PodCluster(net: 60 + Int(getpid() % 30))
+        defer { cluster.stop() }
+        try cluster.start()
+        let image = "\(cluster.registryAddress)/shoal/hello:1.0"
+
+        // One pod per host, Ready through an HTTP probe against the pod's address.
+        let started = Date()
+        try cluster.apply(deployment("hello", image: image, replicas: 3, readinessPath: "/healthz"))
+        try cluster.k(["rollout", "status", "deployment/hello", "--timeout=120s"])
+        print("3 pods Ready \(String(format: "%.1f", Date().timeIntervalSince(started))) s after kubectl apply (image pulled from the registry)")
+        var pods = try cluster.pods("app=hello")
+        XCTAssertEqual(pods.count, 3)
+        XCTAssertEqual(Set(pods.map(\.node)).count, 3, "one pod per host: \(pods.map(\.node))")
+        XCTAssertTrue(pods.allSatisfy { $0.ready && $0.ip.hasPrefix("10.244.") }, "\(pods)")
+
+        // Every host reaches every pod by its address (own bridge or the overlay).
+        for host in ["h1", "h2", "h3"] {
+            for pod in pods {
+                var answer = ""
+                let asked = Date()
+                try cluster.waitFor("\(host) to reach \(pod.name) on \(pod.node) at \(pod.ip)", timeout: 20) {
+                    answer = try cluster.onHost(host, ["curl", "-s", "-m", "1", "http://\(pod.ip)/"])
+                    return true
+                }
+                let waited = Date().timeIntervalSince(asked)
+                if waited > 1 { print("\(host) -> \(pod.ip) (\(pod.node)) answered after \(String(format: "%.1f", waited)) s") }
+                XCTAssertEqual(answer, "hello from \(pod.ip) version 1.0\n", "\(host) -> \(pod.name) on \(pod.node)")
+            }
+        }
+
+        // A pod whose readiness probe fails (404) runs but is not Ready.
+        try cluster.apply(deployment("unready", image: image, replicas: 1, readinessPath: "/missing"))
+        try cluster.waitFor("the unready pod's probe to fail", timeout: 60) {
+            try cluster.k(["get", "events", "--field-selector", "reason=Unhealthy"]).contains("HTTP probe failed with statuscode: 404")
+        }
+        let unready = try XCTUnwrap(cluster.pods("app=unready").first)
+        XCTAssertFalse(unready.ready)
+        XCTAssertEqual(try cluster.json(["get", "pod", unready.name])[path: ["status", "phase"]]?.stringValue, "Running")
+        try cluster.k(["delete", "deployment", "unready"])
+
+        // A deleted pod: stopped and gone, and its ReplicaSet makes another.
+        let victim = pods[0]
+        try cluster.k(["delete", "pod", victim.name, "--timeout=30s"])
+        try cluster.waitFor("a replacement of \(victim.name)", timeout: 60) {
+            let now = try cluster.pods("app=hello")
+            return now.count == 3 && now.allSatisfy(\.ready) && !now.contains { $0.name == victim.name }
+        }
+
+        // A member restarted (SIGKILL, then started again): its containers keep running and
+        // are adopted, not started again.
+        pods = try cluster.pods("app=hello")
+        let leader = try cluster.cluster(["leader"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let hosts = try cluster.cluster(["hosts"]).split(whereSeparator: \.isNewline).map(String.init)
+        let follower = try XCTUnwrap(hosts.first { $0 != leader })
+        let nodeName = "shoal-" + (try cluster.cluster(["addr", follower]).trimmingCharacters(in: .whitespacesAndNewlines)).replacingOccurrences(of: ".", with: "-")
+        let kept = try XCTUnwrap(pods.first { $0.node == nodeName })
+        try cluster.cluster(["kill", follower])
+        try cluster.cluster(["restart", follower])
+        try cluster.waitFor("the restarted member's pod to be reported again", timeout: 60) {
+            let now = try cluster.pods("app=hello")
+            return now.contains { $0.name == kept.name && $0.ready }
+        }
+        Thread.sleep(forTimeInterval: 3)
+        let after = try XCTUnwrap(try cluster.pods("app=hello").first { $0.name == kept.name })
+        XCTAssertEqual(after.containerID, kept.containerID, "the restarted member started its container again")
+        XCTAssertEqual(after.restarts, 0)
+
+        // A host's shoal and containerd die (its containers outlive them, as after a kubelet
+        // crash): the node goes NotReady, its pod is replaced on the others.
+        try cluster.cluster(["kill", follower])
+        try cluster.waitFor("\(follower)'s node NotReady", timeout: 30) {
+            let nodes = try cluster.json(["get", "node", nodeName])
+            return (nodes[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
+                $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue != "True"
+            }
+        }
+        try cluster.waitFor("three Ready pods on the two live hosts", timeout: 60) {
+            let now = try cluster.pods("app=hello")
+            return now.filter { $0.ready && $0.node != nodeName }.count == 3
+        }
+        // Back: the member removes the containers of the pods that were moved away.
+        try cluster.cluster(["restart", follower])
+        let runcRoot = try cluster.cluster(["dir", follower]).trimmingCharacters(in: .whitespacesAndNewlines) + "/containerd/runc/k8s.io"
+        try cluster.waitFor("the returning host to remove its old containers", timeout: 60) {
+            let running = try cluster.tool(["/usr/sbin/runc", "--root", runcRoot, "list", "-q"])
+            return running.split(whereSeparator: \.isNewline).isEmpty
+        }
+    }
+}
