@@ -21,6 +21,8 @@ final class APICluster {
     let hostCount: Int
     let binary: String
     let agentFlags: [String]
+    /// Whether the members run pods (containerd); the API and scheduler benchmarks' do not.
+    let workloads: Bool
     let apiPort: UInt16 = 7401
 
     private(set) var members: [Member] = []
@@ -28,7 +30,8 @@ final class APICluster {
     private(set) var caPEM = ""
     private(set) var tls: TLSContext!
 
-    init(repository: String, base: String, net: Int, hostCount: Int, binary: String, agentFlags: [String]) {
+    init(repository: String, base: String, net: Int, hostCount: Int, binary: String, agentFlags: [String], workloads: Bool = false) {
+        self.workloads = workloads
         self.repository = repository
         self.base = base
         self.net = net
@@ -51,7 +54,7 @@ final class APICluster {
         // A cluster left behind by an interrupted run of this benchmark (same base) goes first.
         _ = try? runCommand(["\(repository)/scripts/cluster", "--base", base, "down"], timeout: 60, check: false)
         try clusterTool(["up", String(hostCount), "--net", String(net), "--mode", "netns", "--binary", binary, "--timeout", "60"]
-                        + ["--", "--no-workloads"] + agentFlags, timeout: 120)
+                        + ["--"] + (workloads ? [] : ["--no-workloads"]) + agentFlags, timeout: 120)
         members = try (1...hostCount).map { i in
             let name = "h\(i)"
             let address = try clusterTool(["addr", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
