@@ -22,6 +22,7 @@ import Store
 // | PUT | `.../{plural}/{name}` | 200 + object (`metadata.resourceVersion` in the body is the optimistic lock: 409 Conflict when stale) | leader (forwarded) |
 // | DELETE | `.../{plural}/{name}` | 200 + the object's last state; optional body `{"preconditions":{"resourceVersion":"N","uid":"..."}}` or `?resourceVersion=N` | leader (forwarded) |
 // | (same) | `/apis/{group}/{version}/[namespaces/{ns}/]{plural}[/{name}]` | as above, for kinds of API groups | |
+// | GET | `/api/v1/namespaces/{ns}/pods/{name}/log` | the container's log, text (`container`, `previous`, `follow`, `tailLines`, `timestamps`, `limitBytes`); read where the pod runs | any member |
 // | GET | `/shoal/v1/status` | this member's view (`ClusterService.status()`) | any member |
 // | GET | `/shoal/v1/members` | every member (`members()`) | leader (forwarded) |
 // | POST | `/shoal/v1/members` | admit a member; body `{"name","host","peerPort","apiPort","incarnation"}` (`admitMember`) | leader (forwarded) |
@@ -92,6 +93,8 @@ enum APIRoute: Equatable {
     case version
     /// `/openapi/v2`, `/openapi/v3`, `/openapi/v3/{api/v1 | apis/{group}/{version}}`.
     case openAPI(OpenAPIPath)
+    /// `/api/v1/namespaces/{ns}/pods/{name}/log`: a container's log (`kubectl logs`).
+    case podLog(namespace: String, name: String)
 
     enum OpenAPIPath: Equatable {
         case v2
@@ -136,6 +139,10 @@ enum APIRoute: Equatable {
         case "api":
             guard parts.count >= 2, parts[1] == "v1" else { return nil }
             if parts.count == 2 { self = .discovery(.resources(group: "", version: "v1")); return }
+            if parts.count == 7, parts[2] == "namespaces", parts[4] == "pods", parts[6] == "log" {
+                self = .podLog(namespace: parts[3], name: parts[5])
+                return
+            }
             guard let resource = ResourcePath(group: "", version: "v1", rest: Array(parts[2...])) else { return nil }
             self = .objects(resource)
         case "apis":

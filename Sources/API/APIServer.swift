@@ -242,6 +242,8 @@ public final class APIServer {
             serveObjects(exchange, resource, service)
         case .cluster(let path):
             serveCluster(exchange, path, service)
+        case let .podLog(namespace, name):
+            servePodLog(exchange, namespace: namespace, name: name, service)
         }
     }
 

@@ -77,6 +77,23 @@ public protocol ClusterService: AnyObject {
     /// user `admin` in `system:masters`, signed by the cluster CA
     /// (`"clientCertificate"`, `"clientKey"`, PEM).
     func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError>
+
+    // MARK: Pods (the node agent)
+
+    /// The Node this member is (pods bound to it run here); nil when it runs none.
+    var localNodeName: String? { get }
+    /// The API address of the member whose Node is `node`.
+    func memberAPIEndpoint(node: String) -> (host: String, port: UInt16)?
+    /// A piece of a container's log file on this member, from `request.offset`.
+    func readContainerLog(_ request: ContainerLogRequest, completion: @escaping (Result<ContainerLogChunk, ServiceError>) -> Void)
+}
+
+extension ClusterService {
+    public var localNodeName: String? { nil }
+    public func memberAPIEndpoint(node: String) -> (host: String, port: UInt16)? { nil }
+    public func readContainerLog(_ request: ContainerLogRequest, completion: @escaping (Result<ContainerLogChunk, ServiceError>) -> Void) {
+        completion(.failure(.unavailable("this member runs no pods")))
+    }
 }
 
 /// A write an API request asks for.

@@ -1,7 +1,12 @@
+import API
 import Agent
 import Controllers
 import JSON
 import Store
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Every member is a kubelet: the pods bound to its Node run in its containerd (Agent's
 // `PodAgent`), their status goes back through the member's own write path, and its pod
@@ -322,4 +327,60 @@ final class MemberPodHost: AgentHost {
     func secret(namespace: String, name: String) -> Secret? {
         member.store.get(ObjectKey(kind: .secret, namespace: namespace, name: name)).flatMap(Secret.init)
     }
+}
+
+// MARK: Logs (`kubectl logs`)
+
+extension Member {
+    public var localNodeName: String? { pods.agent == nil ? nil : nodeName }
+
+    public func memberAPIEndpoint(node: String) -> (host: String, port: UInt16)? {
+        if node == nodeName { return (identity.advertiseHost, identity.apiPort) }
+        guard let peer = peerAddresses.values.first(where: { $0.name == node }) else { return nil }
+        return (peer.host, peer.apiPort)
+    }
+
+    public func readContainerLog(_ request: ContainerLogRequest, completion: @escaping (Result<ContainerLogChunk, ServiceError>) -> Void) {
+        guard let agent = pods.agent, let workloads = options.workloads else {
+            return completion(.failure(.unavailable("this member runs no pods")))
+        }
+        let view = agent.view(ofPod: request.podUID) ?? PodRuntimeView()
+        guard let container = request.previous ? view.previous(request.container) : view.latest(request.container) else {
+            let message = request.previous
+                ? "previous terminated container \"\(request.container)\" in pod \"\(request.pod)\" not found"
+                : "container \"\(request.container)\" in pod \"\(request.pod)\" is waiting to start: \(waitingReason(request))"
+            return completion(.failure(ServiceError(status: 400, reason: "BadRequest", message: message)))
+        }
+        let path = "\(workloads.agent.podLogRoot)/\(request.namespace)_\(request.pod)_\(request.podUID)/\(request.container)/\(container.attempt).log"
+        let ended = container.state != .running
+        host.background(bulk: false, { () -> ContainerLogChunk in
+            let bytes = readFilePiece(path, offset: request.offset, bytesMax: request.bytesMax)
+            return ContainerLogChunk(bytes: bytes, nextOffset: request.offset + UInt64(bytes.count), ended: ended)
+        }, then: { chunk in completion(.success(chunk)) })
+    }
+}
+
+extension Member {
+    /// Why a container has not started, as its pod's status says.
+    func waitingReason(_ request: ContainerLogRequest) -> String {
+        let pod = store.get(ObjectKey(kind: .pod, namespace: request.namespace, name: request.pod)).flatMap(Pod.init)
+        let waiting = pod?.status.containerStatuses.first { $0.name == request.container }?.state.waiting?.reason ?? ""
+        return waiting.isEmpty ? "ContainerCreating" : waiting
+    }
+}
+
+/// Up to `bytesMax` bytes of a file from `offset` (none when it is missing or shorter).
+private func readFilePiece(_ path: String, offset: UInt64, bytesMax: Int) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return [] }
+    defer { close(fd) }
+    var bytes = [UInt8](repeating: 0, count: bytesMax)
+    var filled = 0
+    while filled < bytesMax {
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, bytesMax - filled, off_t(offset) + off_t(filled)) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { break }
+        filled += count
+    }
+    return Array(bytes.prefix(filled))
 }

@@ -65,6 +65,28 @@ final class PodTests: XCTestCase {
             }
         }
 
+        // kubectl logs from h1's API, wherever the pod runs (read on its host).
+        for pod in pods {
+            XCTAssertEqual(try cluster.k(["logs", pod.name]), "serving on port 80 as \(pod.ip) (version 1.0)\n", "logs of \(pod.name) on \(pod.node)")
+        }
+        // -f follows what is written until the container ends; --previous reads the run before.
+        try cluster.apply("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: counter}
+            spec:
+              containers:
+              - name: count
+                image: \(image)
+                command: ["/bin/sh", "-c", "i=0; while [ $i -lt 3 ]; do echo line $i; i=$((i+1)); sleep 1; done; exit 1"]
+            """)
+        try cluster.waitFor("the counter to start", timeout: 30) { try !cluster.k(["logs", "counter"]).isEmpty }
+        XCTAssertEqual(try cluster.k(["logs", "-f", "counter"]), "line 0\nline 1\nline 2\n", "-f ends with the container")
+        try cluster.waitFor("the counter's restart", timeout: 30) {
+            try cluster.k(["logs", "--previous", "counter"]) == "line 0\nline 1\nline 2\n"
+        }
+        try cluster.k(["delete", "pod", "counter", "--wait=false"])
+
         // A pod whose readiness probe fails (404) runs but is not Ready.
         try cluster.apply(deployment("unready", image: image, replicas: 1, readinessPath: "/missing"))
         try cluster.waitFor("the unready pod's probe to fail", timeout: 60) {
@@ -88,9 +110,13 @@ final class PodTests: XCTestCase {
         pods = try cluster.pods("app=hello")
         let leader = try cluster.cluster(["leader"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let hosts = try cluster.cluster(["hosts"]).split(whereSeparator: \.isNewline).map(String.init)
-        let follower = try XCTUnwrap(hosts.first { $0 != leader })
-        let nodeName = "shoal-" + (try cluster.cluster(["addr", follower]).trimmingCharacters(in: .whitespacesAndNewlines)).replacingOccurrences(of: ".", with: "-")
-        let kept = try XCTUnwrap(pods.first { $0.node == nodeName })
+        func node(of host: String) throws -> String {
+            "shoal-" + (try cluster.cluster(["addr", host]).trimmingCharacters(in: .whitespacesAndNewlines)).replacingOccurrences(of: ".", with: "-")
+        }
+        let leaderNode = try node(of: leader)
+        let kept = try XCTUnwrap(pods.first { $0.node != leaderNode }, "a pod outside the leader's host: \(pods)")
+        let nodeName = kept.node
+        let follower = try XCTUnwrap(hosts.first { try node(of: $0) == nodeName })
         try cluster.cluster(["kill", follower])
         try cluster.cluster(["restart", follower])
         try cluster.waitFor("the restarted member's pod to be reported again", timeout: 60) {
