@@ -60,8 +60,10 @@ public final class PodAgent {
     private var relistWanted = false
     private var lastRelistNanos: Int64 = 0
     private var jobsInFlight = 0
-    /// Exited containers' details (immutable once exited) and sandboxes' addresses, by id.
-    private var exitedDetails: [String: RuntimeContainer] = [:]
+    /// Containers' details by id, fetched once per state a container is listed in (a running
+    /// container's start time does not change, an exited one's nothing), and sandboxes'
+    /// addresses: a listing then costs two calls, not one per container.
+    private var knownDetails: [String: RuntimeContainer] = [:]
     private var sandboxIPs: [String: String] = [:]
     /// Probe counters by "containerID/kind", and when the probes were last looked at.
     private var probeCounters: [String: ProbeCounters] = [:]
@@ -441,11 +443,11 @@ public final class PodAgent {
         relistWanted = false
         lastRelistNanos = now
         let runtime = self.runtime
-        let knownExited = exitedDetails
+        let known = knownDetails
         let knownIPs = sandboxIPs
         // Steps that finish while this listing runs are not in it: they wait for the next.
         let waiting = Set(workers.filter { $0.value.awaitingRelist }.map(\.key))
-        host.background({ Self.list(runtime: runtime, knownExited: knownExited, knownIPs: knownIPs) }) { [weak self] listing in
+        host.background({ Self.list(runtime: runtime, known: known, knownIPs: knownIPs) }) { [weak self] listing in
             guard let self else { return }
             self.relistInFlight = false
             self.absorb(listing, settled: waiting)
@@ -458,7 +460,7 @@ public final class PodAgent {
         var error: String?
     }
 
-    static func list(runtime: ContainerRuntime, knownExited: [String: RuntimeContainer], knownIPs: [String: String]) -> Listing {
+    static func list(runtime: ContainerRuntime, known: [String: RuntimeContainer], knownIPs: [String: String]) -> Listing {
         var listing = Listing()
         do {
             listing.sandboxes = try runtime.listSandboxes().filter(\.managed)
@@ -468,8 +470,8 @@ public final class PodAgent {
             }
             let sandboxIDs = Set(listing.sandboxes.map(\.id))
             for container in try runtime.listContainers() where sandboxIDs.contains(container.sandboxID) {
-                if container.state == .exited, let known = knownExited[container.id] {
-                    listing.containers.append(known)
+                if let cached = known[container.id], cached.state == container.state {
+                    listing.containers.append(cached)
                 } else {
                     listing.containers.append((try? runtime.containerDetails(container)) ?? container)
                 }
@@ -494,14 +496,15 @@ public final class PodAgent {
             if !sandbox.ip.isEmpty { sandboxIPs[sandbox.id] = sandbox.ip }
         }
         let podOfSandbox = Dictionary(listing.sandboxes.map { ($0.id, $0.podUID) }, uniquingKeysWith: { first, _ in first })
-        var exited: [String: RuntimeContainer] = [:]
+        var details: [String: RuntimeContainer] = [:]
         for var container in listing.containers {
             let uid = podOfSandbox[container.sandboxID] ?? container.podUID
             container.podUID = uid
             fresh[uid, default: PodRuntimeView()].containers.append(container)
-            if container.state == .exited { exited[container.id] = container }
+            // Only what the details call answered is kept (a container it missed is asked again).
+            if container.startedAtNanos > 0 || container.state == .created { details[container.id] = container }
         }
-        exitedDetails = exited
+        knownDetails = details
         sandboxIPs = sandboxIPs.filter { podOfSandbox[$0.key] != nil }
         for uid in Set(fresh.keys).union(views.keys) where fresh[uid] != views[uid] { dirty.insert(uid) }
         // A pod with a step in flight keeps the view that step will extend.

@@ -68,8 +68,10 @@ struct PodsState {
     /// Set once a linearizable read completed after start: the store is current.
     var storeIsCurrent = false
     var readInFlight = false
-    /// The range the CNI config was written for.
+    /// The range the CNI config was written for, and whether this member's Node changed since
+    /// it was looked at (decoding it every tick would cost the loop for nothing).
     var networkCIDR = ""
+    var ownNodeChanged = true
     /// The sandbox image is in the runtime (imported once containerd answers).
     var sandboxImageReady = false
     var sandboxImageInFlight = false
@@ -145,6 +147,8 @@ extension Member {
 
     /// The CNI config follows the node's range (the leader's NodeIPAM assigns it).
     private func configurePodNetwork(_ workloads: WorkloadOptions) {
+        guard pods.ownNodeChanged else { return }
+        pods.ownNodeChanged = false
         guard let node = store.get(ObjectKey(kind: .node, name: nodeName)).flatMap(Node.init),
               case let cidr = node.spec.podCIDR, !cidr.isEmpty, cidr != pods.networkCIDR else { return }
         let network = PodNetworkSettings(podCIDR: cidr, ipamDataDirectory: workloads.ipamDataDirectory)
@@ -154,6 +158,7 @@ extension Member {
             Log.info("pod network: \(cidr) on bridge \(network.bridgeName)")
         } catch {
             Log.error("cannot write the CNI config to \(workloads.cniConfigDirectory): \(error)")
+            pods.ownNodeChanged = true
         }
     }
 
@@ -231,7 +236,10 @@ extension Member {
     func podsObserve(_ events: [WatchEvent]) {
         guard let agent = pods.agent else { return }
         var changed: [String] = []
-        if events.contains(where: { $0.object.key.kind == .node }) { pods.routesDirty = true }
+        if events.contains(where: { $0.object.key.kind == .node }) {
+            pods.routesDirty = true
+            if events.contains(where: { $0.object.key.kind == .node && $0.object.key.name == nodeName }) { pods.ownNodeChanged = true }
+        }
         for event in events where event.object.key.kind == .pod {
             let uid = event.object.uid
             if event.type != .deleted, let pod = Pod(event.object), pod.spec.nodeName == nodeName {
@@ -249,6 +257,8 @@ extension Member {
         guard let agent = pods.agent else { return }
         let before = Set(pods.bound.keys)
         pods.bound = [:]
+        pods.ownNodeChanged = true
+        pods.routesDirty = true
         for object in store.list(.pod).items {
             guard let pod = Pod(object), pod.spec.nodeName == nodeName else { continue }
             pods.bound[object.uid] = pod

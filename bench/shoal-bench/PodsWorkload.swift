@@ -220,8 +220,8 @@ struct PodsTrial: Codable {
 
     var summary: String {
         String(format: "  all %d Ready %.2f s after the create (%.1f pods/s); pod start p50 %.0f ms, p99 %.0f ms; pods gone %.2f s, containers gone %.2f s after the delete; per host %@",
-               replicas, allReadySeconds, Double(replicas) / allReadySeconds, (percentile(podStartSeconds, 0.5) ?? 0) * 1000,
-               (percentile(podStartSeconds, 0.99) ?? 0) * 1000, podsGoneSeconds, containersGoneSeconds,
+               replicas, allReadySeconds, Double(replicas) / allReadySeconds, (percentile(podStartSeconds, 50) ?? 0) * 1000,
+               (percentile(podStartSeconds, 99) ?? 0) * 1000, podsGoneSeconds, containersGoneSeconds,
                nodes.sorted { $0.key < $1.key }.map { "\($0.value)" }.joined(separator: "/"))
     }
 }
@@ -240,8 +240,8 @@ struct PodsRun: Codable {
                      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for (index, trial) in trials.enumerated() {
             lines.append(String(format: "| %d | %d | %.2f | %.1f | %.0f | %.0f | %.0f | %.2f | %.2f |", index + 1, trial.replicas, trial.allReadySeconds,
-                                Double(trial.replicas) / trial.allReadySeconds, (percentile(trial.podStartSeconds, 0.5) ?? 0) * 1000,
-                                (percentile(trial.podStartSeconds, 0.99) ?? 0) * 1000, (trial.podStartSeconds.last ?? 0) * 1000,
+                                Double(trial.replicas) / trial.allReadySeconds, (percentile(trial.podStartSeconds, 50) ?? 0) * 1000,
+                                (percentile(trial.podStartSeconds, 99) ?? 0) * 1000, (trial.podStartSeconds.last ?? 0) * 1000,
                                 trial.podsGoneSeconds, trial.containersGoneSeconds))
         }
         if let last = trials.last, !last.memberRSSMiB.isEmpty {
