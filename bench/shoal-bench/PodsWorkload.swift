@@ -132,9 +132,18 @@ final class PodsWatch: @unchecked Sendable {
     static func open(cluster: APICluster, selector: String) throws -> PodsWatch {
         let connection = cluster.connection(to: 0)
         let path = "/api/v1/namespaces/\(PodsWorkload.namespace)/pods"
-        guard case .response(200, let list) = connection.exchange(head: "GET \(path)?limit=1 HTTP/1.1\r\n\(cluster.authorization)Accept: application/json\r\n",
-                                                                  deadline: monotonicNanoseconds() + 10_000_000_000),
-              let rv = JSONScan.resourceVersion(list) else { throw BenchFailure("cannot list pods for a resourceVersion") }
+        // Right after the cluster formed, the API may still answer 503 (cluster version moving).
+        var resourceVersion: UInt64?
+        let giveUp = monotonicNanoseconds() + 30_000_000_000
+        while resourceVersion == nil && monotonicNanoseconds() < giveUp {
+            if case .response(200, let list) = connection.exchange(head: "GET \(path)?limit=1 HTTP/1.1\r\n\(cluster.authorization)Accept: application/json\r\n",
+                                                                   deadline: monotonicNanoseconds() + 10_000_000_000) {
+                resourceVersion = JSONScan.resourceVersion(list)
+            } else {
+                sleepNanoseconds(200_000_000)
+            }
+        }
+        guard let rv = resourceVersion else { throw BenchFailure("cannot list pods for a resourceVersion") }
         let head = "GET \(path)?watch=true&labelSelector=\(selector)&resourceVersion=\(rv) HTTP/1.1\r\n\(cluster.authorization)Accept: application/json\r\n"
         if let failed = connection.send(head: head, body: [], deadline: monotonicNanoseconds() + 10_000_000_000) {
             throw BenchFailure("pod watch: \(failed)")
