@@ -13,6 +13,9 @@ final class PodCluster {
     let kubectl: String
     let kubeconfig: String
     var registry: Process?
+    /// The host whose API kubectl talks to (the kubeconfig names h1; a test that kills h1
+    /// points kubectl elsewhere first).
+    var apiHost = "h1"
 
     var registryAddress: String { "10.88.\(net).254:5000" }
 
@@ -93,7 +96,8 @@ final class PodCluster {
 
     @discardableResult
     func k(_ arguments: [String]) throws -> String {
-        try tool([kubectl, "--kubeconfig", kubeconfig] + arguments)
+        let address = try cluster(["addr", apiHost]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try tool([kubectl, "--kubeconfig", kubeconfig, "--server", "https://\(address):7401"] + arguments)
     }
 
     func json(_ arguments: [String]) throws -> JSONValue {

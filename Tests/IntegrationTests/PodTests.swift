@@ -117,6 +117,8 @@ final class PodTests: XCTestCase {
         let kept = try XCTUnwrap(pods.first { $0.node != leaderNode }, "a pod outside the leader's host: \(pods)")
         let nodeName = kept.node
         let follower = try XCTUnwrap(hosts.first { try node(of: $0) == nodeName })
+        // kubectl talks to a host that stays up.
+        cluster.apiHost = try XCTUnwrap(hosts.first { $0 != follower })
         try cluster.cluster(["kill", follower])
         try cluster.cluster(["restart", follower])
         try cluster.waitFor("the restarted member's pod to be reported again", timeout: 60) {
@@ -131,11 +133,18 @@ final class PodTests: XCTestCase {
         // A host's shoal and containerd die (its containers outlive them, as after a kubelet
         // crash): the node goes NotReady, its pod is replaced on the others.
         try cluster.cluster(["kill", follower])
-        try cluster.waitFor("\(follower)'s node NotReady", timeout: 30) {
-            let nodes = try cluster.json(["get", "node", nodeName])
-            return (nodes[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
-                $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue != "True"
+        var lastSeen = ""
+        do {
+            try cluster.waitFor("\(follower)'s node NotReady", timeout: 30) {
+                let nodes = try cluster.json(["get", "node", nodeName])
+                lastSeen = "\(nodes[path: ["status", "conditions"]] ?? .null)"
+                return (nodes[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
+                    $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue != "True"
+                }
             }
+        } catch {
+            let status = (try? cluster.cluster(["status"])) ?? ""
+            throw TestClusterError("\(error); the node's conditions: \(lastSeen); cluster:\n\(status)")
         }
         try cluster.waitFor("three Ready pods on the two live hosts", timeout: 60) {
             let now = try cluster.pods("app=hello")
