@@ -65,6 +65,9 @@ public final class PodAgent {
     /// addresses: a listing then costs two calls, not one per container.
     private var knownDetails: [String: RuntimeContainer] = [:]
     private var sandboxIPs: [String: String] = [:]
+    /// Images a container was started from: an IfNotPresent start skips asking the runtime
+    /// again (a failed create forgets the image, so a removed one is pulled again).
+    private var presentImages: Set<String> = []
     /// Probe counters by "containerID/kind", and when the probes were last looked at.
     private var probeCounters: [String: ProbeCounters] = [:]
     private var lastProbeScanNanos: Int64 = 0
@@ -200,7 +203,8 @@ public final class PodAgent {
                 return
             }
             let finalSpec = spec
-            work = { Self.start(finalSpec, sandbox: sandbox, sandboxSpec: sandboxSpec, pull: pull, runtime: runtime) }
+            let known = pull == .ifMissing && presentImages.contains(spec.image)
+            work = { Self.start(finalSpec, sandbox: sandbox, sandboxSpec: sandboxSpec, pull: known ? .knownPresent : pull, runtime: runtime) }
         case let .stopContainer(id, _, grace, _):
             work = {
                 do { try runtime.stopContainer(id: id, timeoutSeconds: grace); return .changed } catch { return .failed("\(error)") }
@@ -264,6 +268,7 @@ public final class PodAgent {
             views[uid, default: PodRuntimeView()].containers.append(container)
             worker.memory.pullFailures[container.name] = nil
             worker.memory.startFailures[container.name] = nil
+            if case let .startContainer(spec, _, _, _) = step { presentImages.insert(spec.image) }
             if let pod {
                 if case let .startContainer(spec, _, _, _) = step {
                     host.recordPodEvent(pod, type: "Normal", reason: "Pulled",
@@ -276,6 +281,7 @@ public final class PodAgent {
             worker.memory.pullFailures[name] = PodMemory.PullFailure(count: (worker.memory.pullFailures[name]?.count ?? 0) + 1, atNanos: now, message: message)
             if let pod { host.recordPodEvent(pod, type: "Warning", reason: "Failed", message: message) }
         case let .startFailed(name, reason, message):
+            if case let .startContainer(spec, _, _, _) = step { presentImages.remove(spec.image) }
             worker.memory.startFailures[name] = failure(reason, message, previous: worker.memory.startFailures[name], now: now)
             if let pod { host.recordPodEvent(pod, type: "Warning", reason: "Failed", message: "Error: \(message)") }
             worker.awaitingRelist = true
@@ -300,7 +306,7 @@ public final class PodAgent {
                       runtime: ContainerRuntime) -> StepOutcome {
         var pulled = false
         do {
-            let present = pull == .always ? false : try runtime.imagePresent(spec.image)
+            let present = pull == .knownPresent ? true : pull == .always ? false : try runtime.imagePresent(spec.image)
             if !present {
                 guard pull != .never else {
                     return .pullFailed(container: spec.name, message: "Container image \"\(spec.image)\" is not present with pull policy of Never")

@@ -118,6 +118,8 @@ public enum PullDecision: Sendable, Equatable {
     case ifMissing
     /// Never: fail when missing (ErrImageNeverPull).
     case never
+    /// IfNotPresent for an image this agent already started a container from: no need to ask.
+    case knownPresent
 }
 
 /// The node-wide facts the plan needs.

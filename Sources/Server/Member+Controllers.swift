@@ -227,8 +227,9 @@ extension Member {
         return Set(due)
     }
 
-    /// Each node's silence — its lease's age, or for a member the leader's Raft contact,
-    /// whichever is fresher — against its grace (a member: `NodeLifecycle.graceMilliseconds`;
+    /// Each node's silence — for a member the leader's Raft contact (a member renews its lease
+    /// through Raft, so the lease can never be fresher, and the lease's wall-clock times could
+    /// look fresh after the clock stepped back), for another node its lease's age — against its grace (a member: `NodeLifecycle.graceMilliseconds`;
     /// a node that is no member: its lease's duration, at least that), through
     /// `NodeLifecycle`, evictions limited per pass and stopped while most nodes look dead.
     private func nodeLifecyclePass(now: MetaTime) -> [ControllerWrite] {
@@ -250,7 +251,7 @@ extension Member {
             }
             var grace = NodeLifecycle.graceMilliseconds
             if let contact = raftSilence[name] {
-                heard = min(heard, contact)
+                heard = contact
             } else {
                 grace = NodeLifecycle.grace(leaseDurationSeconds: lease?.leaseDurationSeconds)
             }
