@@ -2,8 +2,8 @@ import Store
 
 /// Notices dead hosts and moves their work, as Kubernetes' node lifecycle controller and taint
 /// manager do, in about a second instead of 40-50 s: a node not heard from for
-/// `graceMilliseconds` (by its Lease, or — for members — by the leader's Raft contact, whichever
-/// is fresher) gets Ready=Unknown and the `unreachable` taints; its pods' Ready goes False at
+/// `graceMilliseconds` (by its Lease, or — for members — by the leader's Raft contact alone)
+/// gets Ready=Unknown and the `unreachable` taints; its pods' Ready goes False at
 /// once (services stop sending to them); pods are evicted when their toleration of the taint
 /// runs out. A node heard from again gets its taints removed and Ready back.
 public enum NodeLifecycle {
