@@ -30,7 +30,7 @@ public final class CRIRuntime: ContainerRuntime {
 
     public func version() throws -> String {
         try call { client, box in
-            let answer = try await client.runtime.version(Runtime_V1_VersionRequest.with { $0.version = "v1" }, options: box)
+            let answer = try await client.call(CRIMethods.version, Runtime_V1_VersionRequest.with { $0.version = "v1" }, options: box)
             return "\(answer.runtimeName) \(answer.runtimeVersion)"
         }
     }
@@ -39,7 +39,7 @@ public final class CRIRuntime: ContainerRuntime {
 
     public func listSandboxes() throws -> [RuntimeSandbox] {
         let items = try call { client, box in
-            try await client.runtime.listPodSandbox(Runtime_V1_ListPodSandboxRequest(), options: box).items
+            try await client.call(CRIMethods.listPodSandbox, Runtime_V1_ListPodSandboxRequest(), options: box).items
         }
         return items.map { item in
             RuntimeSandbox(id: item.id, podUID: item.metadata.uid, podName: item.metadata.name, podNamespace: item.metadata.namespace,
@@ -51,10 +51,10 @@ public final class CRIRuntime: ContainerRuntime {
     public func runSandbox(_ spec: SandboxSpec) throws -> RuntimeSandbox {
         let config = Self.sandboxConfig(spec)
         let id = try call { client, box in
-            try await client.runtime.runPodSandbox(Runtime_V1_RunPodSandboxRequest.with { $0.config = config }, options: box).podSandboxID
+            try await client.call(CRIMethods.runPodSandbox, Runtime_V1_RunPodSandboxRequest.with { $0.config = config }, options: box).podSandboxID
         }
         let status = try call { client, box in
-            try await client.runtime.podSandboxStatus(Runtime_V1_PodSandboxStatusRequest.with { $0.podSandboxID = id }, options: box).status
+            try await client.call(CRIMethods.podSandboxStatus, Runtime_V1_PodSandboxStatusRequest.with { $0.podSandboxID = id }, options: box).status
         }
         return RuntimeSandbox(id: id, podUID: spec.podUID, podName: spec.podName, podNamespace: spec.podNamespace, attempt: spec.attempt,
                               state: status.state == .sandboxReady ? .ready : .notReady, createdAtNanos: status.createdAt,
@@ -64,7 +64,7 @@ public final class CRIRuntime: ContainerRuntime {
     /// The sandbox's address (ListPodSandbox does not carry it).
     public func sandboxIP(id: String) throws -> String {
         try call { client, box in
-            try await client.runtime.podSandboxStatus(Runtime_V1_PodSandboxStatusRequest.with { $0.podSandboxID = id }, options: box)
+            try await client.call(CRIMethods.podSandboxStatus, Runtime_V1_PodSandboxStatusRequest.with { $0.podSandboxID = id }, options: box)
                 .status.network.ip
         }
     }
@@ -72,7 +72,7 @@ public final class CRIRuntime: ContainerRuntime {
     public func stopSandbox(id: String) throws {
         do {
             _ = try call { client, box in
-                try await client.runtime.stopPodSandbox(Runtime_V1_StopPodSandboxRequest.with { $0.podSandboxID = id }, options: box)
+                try await client.call(CRIMethods.stopPodSandbox, Runtime_V1_StopPodSandboxRequest.with { $0.podSandboxID = id }, options: box)
             }
         } catch let error as RuntimeError where error.kind == .notFound {}
     }
@@ -80,7 +80,7 @@ public final class CRIRuntime: ContainerRuntime {
     public func removeSandbox(id: String) throws {
         do {
             _ = try call { client, box in
-                try await client.runtime.removePodSandbox(Runtime_V1_RemovePodSandboxRequest.with { $0.podSandboxID = id }, options: box)
+                try await client.call(CRIMethods.removePodSandbox, Runtime_V1_RemovePodSandboxRequest.with { $0.podSandboxID = id }, options: box)
             }
         } catch let error as RuntimeError where error.kind == .notFound {}
     }
@@ -129,7 +129,7 @@ public final class CRIRuntime: ContainerRuntime {
 
     public func listContainers() throws -> [RuntimeContainer] {
         let items = try call { client, box in
-            try await client.runtime.listContainers(Runtime_V1_ListContainersRequest(), options: box).containers
+            try await client.call(CRIMethods.listContainers, Runtime_V1_ListContainersRequest(), options: box).containers
         }
         var containers: [RuntimeContainer] = []
         for item in items {
@@ -148,7 +148,7 @@ public final class CRIRuntime: ContainerRuntime {
     public func containerDetails(_ container: RuntimeContainer) throws -> RuntimeContainer {
         let id = container.id
         let status = try call { client, box in
-            try await client.runtime.containerStatus(Runtime_V1_ContainerStatusRequest.with { $0.containerID = id }, options: box).status
+            try await client.call(CRIMethods.containerStatus, Runtime_V1_ContainerStatusRequest.with { $0.containerID = id }, options: box).status
         }
         var detailed = container
         detailed.state = Self.state(status.state)
@@ -199,7 +199,7 @@ public final class CRIRuntime: ContainerRuntime {
         let id: String
         do {
             id = try call { client, box in
-                try await client.runtime.createContainer(Runtime_V1_CreateContainerRequest.with {
+                try await client.call(CRIMethods.createContainer, Runtime_V1_CreateContainerRequest.with {
                     $0.podSandboxID = sandboxID
                     $0.config = config
                     $0.sandboxConfig = sandboxConfig
@@ -210,7 +210,7 @@ public final class CRIRuntime: ContainerRuntime {
         }
         do {
             _ = try call { client, box in
-                try await client.runtime.startContainer(Runtime_V1_StartContainerRequest.with { $0.containerID = id }, options: box)
+                try await client.call(CRIMethods.startContainer, Runtime_V1_StartContainerRequest.with { $0.containerID = id }, options: box)
             }
         } catch let error as RuntimeError where error.kind != .unavailable {
             // Leave nothing half made: the next attempt creates it again.
@@ -227,7 +227,7 @@ public final class CRIRuntime: ContainerRuntime {
     public func stopContainer(id: String, timeoutSeconds: Int64) throws {
         do {
             _ = try call(timeout: timeoutSeconds + Self.callTimeoutSeconds) { client, box in
-                try await client.runtime.stopContainer(Runtime_V1_StopContainerRequest.with {
+                try await client.call(CRIMethods.stopContainer, Runtime_V1_StopContainerRequest.with {
                     $0.containerID = id
                     $0.timeout = timeoutSeconds
                 }, options: box)
@@ -238,14 +238,14 @@ public final class CRIRuntime: ContainerRuntime {
     public func removeContainer(id: String) throws {
         do {
             _ = try call { client, box in
-                try await client.runtime.removeContainer(Runtime_V1_RemoveContainerRequest.with { $0.containerID = id }, options: box)
+                try await client.call(CRIMethods.removeContainer, Runtime_V1_RemoveContainerRequest.with { $0.containerID = id }, options: box)
             }
         } catch let error as RuntimeError where error.kind == .notFound {}
     }
 
     public func exec(containerID: String, command: [String], timeoutSeconds: Int64) throws -> ExecResult {
         let answer = try call(timeout: timeoutSeconds + 5) { client, box in
-            try await client.runtime.execSync(Runtime_V1_ExecSyncRequest.with {
+            try await client.call(CRIMethods.execSync, Runtime_V1_ExecSyncRequest.with {
                 $0.containerID = containerID
                 $0.cmd = command
                 $0.timeout = timeoutSeconds
@@ -258,14 +258,14 @@ public final class CRIRuntime: ContainerRuntime {
 
     public func imagePresent(_ image: String) throws -> Bool {
         try call { client, box in
-            try await client.images.imageStatus(Runtime_V1_ImageStatusRequest.with { $0.image = .with { $0.image = image } }, options: box)
+            try await client.call(CRIMethods.imageStatus, Runtime_V1_ImageStatusRequest.with { $0.image = .with { $0.image = image } }, options: box)
                 .hasImage
         }
     }
 
     public func pullImage(_ image: String) throws -> String {
         try call(timeout: Self.pullTimeoutSeconds) { client, box in
-            try await client.images.pullImage(Runtime_V1_PullImageRequest.with { $0.image = .with { $0.image = image } }, options: box)
+            try await client.call(CRIMethods.pullImage, Runtime_V1_PullImageRequest.with { $0.image = .with { $0.image = image } }, options: box)
                 .imageRef
         }
     }

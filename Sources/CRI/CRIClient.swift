@@ -6,7 +6,7 @@ import Synchronization
 // A client of a CRI runtime (containerd) on its unix socket: gRPC over HTTP/2 with
 // grpc-swift-2 and its NIO transport, with the messages of cri.proto (Generated/, made by
 // scripts/gen-cri). The node agent calls it from its own worker threads, so it offers
-// blocking calls: each runs the async RPC on gRPC's threads and waits for it there, never
+// blocking calls (`CRIMethods` names them): each runs the async RPC on gRPC's threads and waits for it there, never
 // on the member's loop.
 
 /// Options of one call (deadline, sizes), as `CRIClient.options` makes them.
@@ -35,27 +35,24 @@ public final class CRIClient: Sendable {
     public static let responseBytesMax = 32 * 1024 * 1024
 
     public let socketPath: String
-    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    let grpc: GRPCClient<HTTP2ClientTransport.Posix>
     private let connections: Mutex<Task<Void, Never>?> = Mutex(nil)
-
-    public var runtime: Runtime_V1_RuntimeService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
-    public var images: Runtime_V1_ImageService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
 
     public init(socketPath: String) throws {
         self.socketPath = socketPath
         let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext)
-        client = GRPCClient(transport: transport)
-        let client = self.client
-        connections.withLock { $0 = Task { try? await client.runConnections() } }
+        grpc = GRPCClient(transport: transport)
+        let grpc = self.grpc
+        connections.withLock { $0 = Task { try? await grpc.runConnections() } }
     }
 
     /// Stops the connections; calls in flight fail.
     public func close() {
-        client.beginGracefulShutdown()
+        grpc.beginGracefulShutdown()
     }
 
     deinit {
-        client.beginGracefulShutdown()
+        grpc.beginGracefulShutdown()
     }
 
     /// Call options with a deadline in seconds.
