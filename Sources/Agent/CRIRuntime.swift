@@ -28,6 +28,15 @@ public final class CRIRuntime: ContainerRuntime {
         }
     }
 
+    /// A call that stops or removes something: "not found" means it is already done (CRI asks
+    /// runtimes to make these idempotent; this holds for those that answer NotFound anyway).
+    private func callIgnoringMissing(timeout: Int64 = callTimeoutSeconds,
+                                     _ body: @escaping @Sendable (CRIClient, CRICallOptions) async throws -> Void) throws {
+        do {
+            try call(timeout: timeout, body)
+        } catch let error as RuntimeError where error.kind == .notFound {}
+    }
+
     public func version() throws -> String {
         try call { client, box in
             let answer = try await client.call(CRIMethods.version, Runtime_V1_VersionRequest.with { $0.version = "v1" }, options: box)
@@ -70,19 +79,15 @@ public final class CRIRuntime: ContainerRuntime {
     }
 
     public func stopSandbox(id: String) throws {
-        do {
-            _ = try call { client, box in
-                try await client.call(CRIMethods.stopPodSandbox, Runtime_V1_StopPodSandboxRequest.with { $0.podSandboxID = id }, options: box)
-            }
-        } catch let error as RuntimeError where error.kind == .notFound {}
+        try callIgnoringMissing { client, box in
+            _ = try await client.call(CRIMethods.stopPodSandbox, Runtime_V1_StopPodSandboxRequest.with { $0.podSandboxID = id }, options: box)
+        }
     }
 
     public func removeSandbox(id: String) throws {
-        do {
-            _ = try call { client, box in
-                try await client.call(CRIMethods.removePodSandbox, Runtime_V1_RemovePodSandboxRequest.with { $0.podSandboxID = id }, options: box)
-            }
-        } catch let error as RuntimeError where error.kind == .notFound {}
+        try callIgnoringMissing { client, box in
+            _ = try await client.call(CRIMethods.removePodSandbox, Runtime_V1_RemovePodSandboxRequest.with { $0.podSandboxID = id }, options: box)
+        }
     }
 
     static func sandboxConfig(_ spec: SandboxSpec) -> Runtime_V1_PodSandboxConfig {
@@ -225,22 +230,18 @@ public final class CRIRuntime: ContainerRuntime {
     }
 
     public func stopContainer(id: String, timeoutSeconds: Int64) throws {
-        do {
-            _ = try call(timeout: timeoutSeconds + Self.callTimeoutSeconds) { client, box in
-                try await client.call(CRIMethods.stopContainer, Runtime_V1_StopContainerRequest.with {
-                    $0.containerID = id
-                    $0.timeout = timeoutSeconds
-                }, options: box)
-            }
-        } catch let error as RuntimeError where error.kind == .notFound {}
+        try callIgnoringMissing(timeout: timeoutSeconds + Self.callTimeoutSeconds) { client, box in
+            _ = try await client.call(CRIMethods.stopContainer, Runtime_V1_StopContainerRequest.with {
+                $0.containerID = id
+                $0.timeout = timeoutSeconds
+            }, options: box)
+        }
     }
 
     public func removeContainer(id: String) throws {
-        do {
-            _ = try call { client, box in
-                try await client.call(CRIMethods.removeContainer, Runtime_V1_RemoveContainerRequest.with { $0.containerID = id }, options: box)
-            }
-        } catch let error as RuntimeError where error.kind == .notFound {}
+        try callIgnoringMissing { client, box in
+            _ = try await client.call(CRIMethods.removeContainer, Runtime_V1_RemoveContainerRequest.with { $0.containerID = id }, options: box)
+        }
     }
 
     public func exec(containerID: String, command: [String], timeoutSeconds: Int64) throws -> ExecResult {
