@@ -242,7 +242,8 @@ extension Member {
         }
         for event in events where event.object.key.kind == .pod {
             let uid = event.object.uid
-            if event.type != .deleted, let pod = Pod(event.object), pod.spec.nodeName == nodeName {
+            // Only pods bound here are decoded (every member sees every pod's events).
+            if event.type != .deleted, event.object.json["spec"]?["nodeName"]?.stringValue == nodeName, let pod = Pod(event.object) {
                 pods.bound[uid] = pod
                 changed.append(uid)
             } else if pods.bound.removeValue(forKey: uid) != nil {
@@ -259,8 +260,8 @@ extension Member {
         pods.bound = [:]
         pods.ownNodeChanged = true
         pods.routesDirty = true
-        for object in store.list(.pod).items {
-            guard let pod = Pod(object), pod.spec.nodeName == nodeName else { continue }
+        for object in store.list(.pod).items where object.json["spec"]?["nodeName"]?.stringValue == nodeName {
+            guard let pod = Pod(object) else { continue }
             pods.bound[object.uid] = pod
         }
         agent.podsChanged(before.union(pods.bound.keys))
