@@ -52,14 +52,14 @@ public final class PodAgent {
 
     /// What the last listing (and the steps since) say the runtime holds, by pod uid.
     private(set) var views: [String: PodRuntimeView] = [:]
-    private var workers: [String: PodWorkerState] = [:]
+    var workers: [String: PodWorkerState] = [:]
     /// Pods to look at on the next tick.
-    private var dirty: Set<String> = []
+    var dirty: Set<String> = []
     private var listedOnce = false
     private var relistInFlight = false
     private var relistWanted = false
     private var lastRelistNanos: Int64 = 0
-    private var jobsInFlight = 0
+    var jobsInFlight = 0
     /// Containers' details by id, fetched once per state a container is listed in (a running
     /// container's start time does not change, an exited one's nothing), and sandboxes'
     /// addresses: a listing then costs two calls, not one per container.
@@ -69,7 +69,7 @@ public final class PodAgent {
     /// again (a failed create forgets the image, so a removed one is pulled again).
     private var presentImages: Set<String> = []
     /// Probe counters by "containerID/kind", and when the probes were last looked at.
-    private var probeCounters: [String: ProbeCounters] = [:]
+    var probeCounters: [String: ProbeCounters] = [:]
     private var lastProbeScanNanos: Int64 = 0
     /// Probes are looked at this often (each runs at its own period).
     static let probeScanNanos: Int64 = 50_000_000
@@ -348,98 +348,6 @@ public final class PodAgent {
             do { try runtime.stopSandbox(id: id) } catch { errors.append("stopping the pod sandbox: \(error)") }
         }
         return errors.isEmpty ? .changed : .failed(errors.joined(separator: "; "))
-    }
-
-    // MARK: Probes
-
-    private func runProbes(now: Int64) {
-        let pods = host.boundPods()
-        var live: Set<String> = []
-        for (uid, view) in views.sorted(by: { $0.key < $1.key }) {
-            guard let pod = pods[uid], !pod.isTerminating, let sandbox = view.currentSandbox, sandbox.state == .ready else { continue }
-            var liveContainers: Set<String> = []
-            for container in pod.spec.containers {
-                guard let latest = view.latest(container.name), latest.state == .running, latest.sandboxID == sandbox.id else { continue }
-                liveContainers.insert(latest.id)
-                let verdicts = workers[uid]?.memory.probes[latest.id] ?? ProbeVerdicts()
-                for kind in ProbeKind.allCases {
-                    guard let probe = Self.probe(container, kind) else { continue }
-                    // Liveness and readiness wait for the startup probe; it stops once passed.
-                    if kind == .startup ? verdicts.started : (container.startupProbe != nil && !verdicts.started) { continue }
-                    let key = "\(latest.id)/\(kind.rawValue)"
-                    live.insert(key)
-                    var counters = probeCounters[key]
-                        ?? ProbeCounters(nextAtNanos: latest.startedAtNanos + Int64(probe.initialDelaySeconds) * 1_000_000_000)
-                    defer { probeCounters[key] = counters }
-                    guard !counters.inFlight, now >= counters.nextAtNanos, jobsInFlight < config.jobsInFlightMax else { continue }
-                    counters.inFlight = true
-                    let job = ProbeJob(containerID: latest.id, handler: probe.handler, podIP: pod.spec.hostNetwork ? host.nodeIP : sandbox.ip,
-                                       ports: container.ports, timeoutSeconds: probe.timeoutSeconds)
-                    let runtime = self.runtime
-                    let containerID = latest.id
-                    jobsInFlight += 1
-                    host.background({ job.run(runtime: runtime) }) { [weak self] failure in
-                        self?.probeAnswered(uid: uid, containerID: containerID, container: container.name, kind: kind, probe: probe,
-                                            failure: failure)
-                    }
-                }
-            }
-            // Verdicts of containers that no longer run go.
-            if let probes = workers[uid]?.memory.probes, probes.keys.contains(where: { !liveContainers.contains($0) }) {
-                workers[uid]?.memory.probes = probes.filter { liveContainers.contains($0.key) }
-            }
-        }
-        probeCounters = probeCounters.filter { live.contains($0.key) || $0.value.inFlight }
-    }
-
-    static func probe(_ container: Container, _ kind: ProbeKind) -> Probe? {
-        switch kind {
-        case .startup: return container.startupProbe
-        case .liveness: return container.livenessProbe
-        case .readiness: return container.readinessProbe
-        }
-    }
-
-    private func probeAnswered(uid: String, containerID: String, container: String, kind: ProbeKind, probe: Probe, failure: String?) {
-        jobsInFlight -= 1
-        let key = "\(containerID)/\(kind.rawValue)"
-        guard var counters = probeCounters[key] else { return }
-        let now = host.unixNanos
-        counters.inFlight = false
-        counters.nextAtNanos = now + Int64(max(1, probe.periodSeconds)) * 1_000_000_000
-        if failure == nil {
-            counters.successes += 1
-            counters.failures = 0
-        } else {
-            counters.failures += 1
-            counters.successes = 0
-        }
-        probeCounters[key] = counters
-        guard workers[uid] != nil else { return }
-        var verdicts = workers[uid]!.memory.probes[containerID] ?? ProbeVerdicts()
-        let before = verdicts
-        let failureThreshold = Int(max(1, probe.failureThreshold))
-        switch kind {
-        case .startup:
-            if counters.successes >= 1 { verdicts.started = true }
-            if counters.failures >= failureThreshold { verdicts.livenessFailed = true }
-        case .liveness:
-            if counters.failures >= failureThreshold { verdicts.livenessFailed = true }
-        case .readiness:
-            if counters.successes >= Int(max(1, probe.successThreshold)) { verdicts.ready = true }
-            if counters.failures >= failureThreshold { verdicts.ready = false }
-        }
-        if let failure {
-            verdicts.message = failure
-            if let pod = host.boundPods()[uid] {
-                let name = kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst()
-                host.recordPodEvent(pod, type: "Warning", reason: "Unhealthy", message: "\(name) probe failed: \(failure)")
-            }
-        }
-        if verdicts != before {
-            workers[uid]!.memory.probes[containerID] = verdicts
-            dirty.insert(uid)
-        }
     }
 
     // MARK: Listing
