@@ -15,22 +15,24 @@ public enum NodeIPAM {
     /// Writes giving a range to each node that has none, in name order, over the version read;
     /// and the nodes left without one because the cluster range is used up (the runner reports
     /// each once: `exhaustedEvent`). Ranges that nodes hold (inside the cluster range or not)
-    /// are never given again.
-    public static func reconcile(nodes: [Node], clusterCIDR: String = defaultClusterCIDR,
+    /// are never given again, nor those `claimed` by writes not yet applied (node name →
+    /// range: those nodes get no second write meanwhile).
+    public static func reconcile(nodes: [Node], claimed: [String: String] = [:], clusterCIDR: String = defaultClusterCIDR,
                                  nodeMaskBits: Int = defaultNodeMaskBits) -> (writes: [ControllerWrite], unassigned: [Node]) {
         guard let cluster = IPv4.parseCIDR(clusterCIDR), nodeMaskBits >= cluster.prefix, nodeMaskBits <= 30 else { return ([], []) }
         let subnetSize = UInt64(1) << UInt64(32 - nodeMaskBits)
         let subnets = UInt64(1) << UInt64(nodeMaskBits - cluster.prefix)
         var taken: Set<UInt64> = []
-        for node in nodes {
-            guard let range = IPv4.parseCIDR(node.spec.podCIDR), range.base >= cluster.base else { continue }
+        for held in nodes.map(\.spec.podCIDR) + claimed.values {
+            guard let range = IPv4.parseCIDR(held), range.base >= cluster.base else { continue }
             let index = UInt64(range.base - cluster.base) / subnetSize
             if index < subnets { taken.insert(index) }
         }
         var next: UInt64 = 0
         var writes: [ControllerWrite] = []
         var unassigned: [Node] = []
-        for node in nodes.sorted(by: { $0.metadata.name < $1.metadata.name }) where node.spec.podCIDR.isEmpty {
+        for node in nodes.sorted(by: { $0.metadata.name < $1.metadata.name })
+        where node.spec.podCIDR.isEmpty && claimed[node.metadata.name] == nil {
             while taken.contains(next) { next += 1 }
             guard next < subnets else {
                 unassigned.append(node)

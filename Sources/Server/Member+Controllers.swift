@@ -52,6 +52,9 @@ struct ControllerRunner {
     var lastNodePassTick: UInt64 = 0
     /// Pending pods no node could take; tried again on a full pass or when capacity changed.
     var unschedulable: Set<ObjectKey> = []
+    /// Pod ranges in writes to nodes not yet answered, by node name: the allocator counts
+    /// them as taken (a range given in one pass is not in the cache until its write applies).
+    var podCIDRClaims: [String: String] = [:]
     /// Nodes reported without a pod range (once per term).
     var cidrExhaustedReported: Set<String> = []
     /// When each ReplicaSet and Deployment (by uid) was last reconciled, in ticks.
@@ -157,7 +160,7 @@ extension Member {
         }
         if full || changes.nodes {
             // Pod ranges for new nodes.
-            let ipam = NodeIPAM.reconcile(nodes: Array(controllers.cache!.nodes.values))
+            let ipam = NodeIPAM.reconcile(nodes: Array(controllers.cache!.nodes.values), claimed: controllers.podCIDRClaims)
             writes += ipam.writes
             for node in ipam.unassigned where controllers.cidrExhaustedReported.insert(node.metadata.name).inserted {
                 recordEvent(NodeIPAM.exhaustedEvent(node))
@@ -365,7 +368,11 @@ extension Member {
         case .bind(let pod, let nodeName) where mutation != .forgetBindingsInFlight: controllers.binding[pod] = nodeName
         case .status(let key): controllers.statusInFlight.insert(key)
         case .createReplicaSet(let owner): controllers.creatingSets.insert(owner)
-        case .update(let key): controllers.updatesInFlight.insert(key)
+        case .update(let key):
+            controllers.updatesInFlight.insert(key)
+            if key.kind == .node, let range = write.write.body?[path: ["spec", "podCIDR"]]?.stringValue, !range.isEmpty {
+                controllers.podCIDRClaims[key.name] = range
+            }
         default: break
         }
         propose(.typed(write.write)) { [weak self] result in
@@ -389,6 +396,7 @@ extension Member {
                 self.controllers.creatingSets.remove(owner)
             case .update(let key):
                 self.controllers.updatesInFlight.remove(key)
+                if key.kind == .node { self.controllers.podCIDRClaims[key.name] = nil }
             }
             self.controllers.dirty = true
             switch write.effect {

@@ -117,6 +117,14 @@ final class NodeIPAMTests: XCTestCase {
         XCTAssertEqual(write.write.body?[path: ["spec", "podCIDRs"]], ["10.244.1.0/24"])
     }
 
+    func testRangesInWritesNotYetAppliedAreTaken() {
+        // The leader's own node got range 0 in a write still in flight; the cache shows no
+        // range for it yet when the other nodes register.
+        let nodes = [node("c"), node("a"), node("b")]
+        let result = NodeIPAM.reconcile(nodes: nodes, claimed: ["c": "10.244.0.0/24"])
+        XCTAssertEqual(assigned(result.writes), ["a": "10.244.1.0/24", "b": "10.244.2.0/24"], "no second write for c, and its range is not given again")
+    }
+
     func testARangeOutsideTheClusterRangeIsLeftAloneAndAFullRangeIsReported() {
         // A /22 cut in /24s has 4 ranges; one node holds a range elsewhere, which is no loss.
         let nodes = [node("a", podCIDR: "192.168.7.0/24"), node("b"), node("c"), node("d"), node("e"), node("f")]

@@ -98,6 +98,31 @@ final class NodeKindTests: XCTestCase {
         XCTAssertFalse(new.changesGeneration(from: old))
     }
 
+    func testTwoNodesNeverHoldOverlappingPodRanges() throws {
+        var store = PodStore()
+        func create(_ name: String, _ range: String?) -> Int {
+            let spec = range.map { #","spec":{"podCIDR":"\#($0)","podCIDRs":["\#($0)"]}"# } ?? ""
+            let body = try! JSONValue.parse(#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"\#(name)"}\#(spec)}"#)
+            return store.write(TypedWrite(verb: .create, kind: "Node", apiVersion: "v1", body: body, uid: name, now: PodStore.now)).httpStatus
+        }
+        func give(_ name: String, _ range: String) -> StoreResult {
+            var json = store.get(name, kind: .node)!
+            json[path: ["spec", "podCIDR"]] = .string(range)
+            json[path: ["spec", "podCIDRs"]] = [.string(range)]
+            return store.write(TypedWrite(verb: .update, kind: "Node", apiVersion: "v1", name: name, body: json, now: PodStore.now))
+        }
+        XCTAssertEqual(create("a", "10.244.0.0/24"), 201)
+        XCTAssertEqual(create("b", nil), 201)
+        // The allocator's view lagged its own write: the second grant of a range is refused.
+        let refused = give("b", "10.244.0.0/24")
+        XCTAssertEqual(refused.httpStatus, 422)
+        XCTAssertTrue("\(refused)".contains("overlaps node a's pod range 10.244.0.0/24"), "\(refused)")
+        XCTAssertEqual(give("b", "10.244.0.128/25").httpStatus, 422, "a range inside another overlaps it")
+        XCTAssertEqual(create("c", "10.244.0.0/16"), 422, "so does one around it, at creation too")
+        XCTAssertEqual(give("b", "10.244.1.0/24").httpStatus, 200)
+        XCTAssertEqual(give("b", "10.244.1.0/24").httpStatus, 200, "writing the range a node holds again is no overlap with itself")
+    }
+
     func testAccessors() throws {
         let node = try decode(Self.fullNode)
         XCTAssertTrue(node.isReady)

@@ -54,6 +54,23 @@ public struct Node: StatusKindObject, Hashable {
         return errors
     }
 
+    /// A pod range given to a node must not overlap another node's: two nodes handing out the
+    /// same addresses would split the pod network. The store, applying writes in log order,
+    /// is the arbiter (a leader's allocator whose view lags a write it made is refused here
+    /// and tries again with the range taken).
+    public mutating func admit(in store: Store, replacing old: Node?, index: UInt64) -> [FieldError] {
+        guard !spec.podCIDR.isEmpty, spec.podCIDR != old?.spec.podCIDR, let mine = IPv4.parseCIDR(spec.podCIDR) else { return [] }
+        for other in store.list(.node).items where other.key.name != metadata.name {
+            guard let text = other.json[path: ["spec", "podCIDR"]]?.stringValue, let theirs = IPv4.parseCIDR(text) else { continue }
+            let prefix = min(mine.prefix, theirs.prefix)
+            let mask = ~UInt32(0) << UInt32(32 - prefix)
+            if mine.base & mask == theirs.base & mask {
+                return [.invalid("spec.podCIDR", spec.podCIDR, "overlaps node \(other.key.name)'s pod range \(text)")]
+            }
+        }
+        return []
+    }
+
     /// A status write changes only the status (its defaults applied, as decoding applies them
     /// in Kubernetes).
     public func statusUpdate(of old: Node) -> Node {
