@@ -40,6 +40,17 @@ final class APIConnection {
     /// Bytes read and dropped because no further request is taken.
     private var ignoredBytes = 0
     private(set) var isClosed = false
+    /// After an upgrade request: the client's bytes that followed it, kept for the stream the
+    /// connection may be joined to (at most `upgradeEarlyBytesMax`).
+    private var upgradeEarly: [UInt8]?
+    /// Once an upgrade was accepted: the connection carries bytes to and from another stream
+    /// and no longer speaks HTTP.
+    private var tunnel: StreamTunnel?
+
+    /// Bytes a client may send after an upgrade request before it is answered.
+    static let upgradeEarlyBytesMax = 64 << 10
+    /// Bytes a tunnel holds for a slow reader before it stops reading from the other end.
+    static let tunnelBacklogBytesMax = 1 << 20
 
     init(stream: any ByteStream, server: APIServer, limits: APIServer.Limits, nowMilliseconds: UInt64) {
         self.stream = stream
@@ -65,6 +76,11 @@ final class APIConnection {
     private func received(_ bytes: [UInt8]) {
         guard let server, !isClosed else { return }
         lastActivityMilliseconds = server.loop.nowMilliseconds
+        if upgradeEarly != nil {
+            upgradeEarly! += bytes
+            if upgradeEarly!.count > Self.upgradeEarlyBytesMax { stream.abort(nil) }
+            return
+        }
         if var drain {
             drain.bytes += bytes.count
             self.drain = drain
@@ -95,6 +111,7 @@ final class APIConnection {
         for request in requests where acceptsRequests {
             undispatched.append(.request(request))
             if !request.keepAlive { acceptsRequests = false }  // what follows is not read
+            if request.upgrade { upgradeEarly = parser.upgradeRemainder ?? [] }  // nor parsed as HTTP
         }
         if acceptsRequests, let failure = parser.failure { fail(failure) }
         pump()
@@ -140,10 +157,11 @@ final class APIConnection {
         guard let server else { return }
         while let head = exchanges.first {
             for bytes in head.takeOutput() { stream.write(bytes) }
-            guard head.state == .finished || head.state == .cancelled else { return }
+            guard head.state == .finished || head.state == .cancelled || head.state == .upgraded else { return }
             exchanges.removeFirst()
             server.exchangeFinished(head)
             lastActivityMilliseconds = server.loop.nowMilliseconds
+            if let peer = head.takeUpgradePeer() { return join(peer) }
             if !head.keepsAlive {
                 closeAfterWriting(linger: head.closeAfter)
                 return
@@ -176,7 +194,7 @@ final class APIConnection {
     }
 
     private func updateReading() {
-        guard !isClosed else { return }
+        guard !isClosed, tunnel == nil else { return }
         let wanted = drain != nil
             || (acceptsRequests && undispatched.isEmpty && exchanges.count < limits.pipelinedRequestsMax
                 && stream.pendingWriteBytes <= limits.writeBacklogBytesMax)
@@ -209,12 +227,25 @@ final class APIConnection {
         drain = (server.loop.nowMilliseconds + UInt64(limits.lingerMilliseconds), 0)
     }
 
+    /// Joins the connection to `peer` for good: an upgrade request was the last request read
+    /// (nothing after it was parsed), so only its exchange was in flight.
+    private func join(_ peer: any ByteStream) {
+        assert(exchanges.isEmpty && undispatched.isEmpty, "an upgrade request is the connection's last request")
+        let tunnel = StreamTunnel(client: stream, peer: peer, backlogBytesMax: Self.tunnelBacklogBytesMax)
+        self.tunnel = tunnel
+        let early = upgradeEarly ?? []
+        upgradeEarly = nil
+        stream.onData = nil
+        tunnel.start(early: early)
+    }
+
     // MARK: Time and closing
 
     /// Called by the server's sweep timer: request timeouts, stream ends, idleness, linger,
     /// and resuming reads once the client caught up.
     func sweep(now: UInt64) {
         guard !isClosed, let server else { return }
+        if let tunnel { return tunnel.sweep() }  // a joined stream has no HTTP timeouts
         if let drain {
             let quiet = stream.pendingWriteBytes == 0 && now >= lastActivityMilliseconds + UInt64(limits.lingerQuietMilliseconds)
             if quiet || now >= drain.deadlineMilliseconds { stream.close() }
@@ -253,6 +284,7 @@ final class APIConnection {
         guard !isClosed else { return }
         isClosed = true
         stream.onData = nil
+        tunnel?.end()
         if let failure = (stream as? TLSStream)?.failure { server?.tls?.noteFailure(failure) }
         let pending = exchanges
         exchanges = []

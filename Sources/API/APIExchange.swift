@@ -18,6 +18,8 @@ final class APIExchange {
         case finished
         /// The connection went away first.
         case cancelled
+        /// Switched protocols: the connection is to be joined to `upgradePeer`.
+        case upgraded
     }
 
     let request: HTTPRequest
@@ -39,6 +41,8 @@ final class APIExchange {
     private(set) var streamed = false
     /// Close the connection once this answer is written.
     private(set) var closeAfter = false
+    /// After `upgrade(to:)`: the stream the connection is joined to, until the connection takes it.
+    private var upgradePeer: (any ByteStream)?
     /// Called once when the exchange ends for any reason.
     var onEnd: (() -> Void)?
     /// Told when `output` grows or the exchange finishes (the connection flushes).
@@ -94,6 +98,24 @@ final class APIExchange {
         end(.finished)
     }
 
+    /// Switches protocols: once the answers before this one are written, the connection is
+    /// joined to `peer` byte for byte (the peer answers the upgrade request itself). The
+    /// request must be an upgrade request; when the exchange has already ended, `peer` is
+    /// aborted.
+    func upgrade(to peer: any ByteStream) {
+        guard state == .waiting, request.upgrade else { return peer.abort(nil) }
+        status = 101
+        streamed = true
+        upgradePeer = peer
+        end(.upgraded)
+    }
+
+    /// The stream an upgraded exchange is joined to; the connection takes it once.
+    func takeUpgradePeer() -> (any ByteStream)? {
+        defer { upgradePeer = nil }
+        return upgradePeer
+    }
+
     /// Bytes this exchange holds that the client has not read: its own buffer, plus the
     /// connection's unsent bytes once it is the one being written.
     var bufferedBytes: Int {
@@ -126,6 +148,7 @@ final class APIExchange {
 
     /// The connection is gone: no answer will be written.
     func cancel() {
+        takeUpgradePeer()?.abort(nil)
         guard state == .waiting || state == .streaming else { return }
         output = []
         outputBytes = 0

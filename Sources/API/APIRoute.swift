@@ -23,6 +23,7 @@ import Store
 // | DELETE | `.../{plural}/{name}` | 200 + the object's last state; optional body `{"preconditions":{"resourceVersion":"N","uid":"..."}}` or `?resourceVersion=N` | leader (forwarded) |
 // | (same) | `/apis/{group}/{version}/[namespaces/{ns}/]{plural}[/{name}]` | as above, for kinds of API groups | |
 // | GET | `/api/v1/namespaces/{ns}/pods/{name}/log` | the container's log, text (`container`, `previous`, `follow`, `tailLines`, `timestamps`, `limitBytes`); read where the pod runs | any member |
+// | GET, POST | `/api/v1/namespaces/{ns}/pods/{name}/exec`, `/attach`, `/portforward` | a protocol upgrade (WebSocket or SPDY/3.1) joined to the runtime's streaming server on the pod's member (`command`, `container`, `stdin`, `stdout`, `stderr`, `tty`) | any member |
 // | GET | `/shoal/v1/status` | this member's view (`ClusterService.status()`) | any member |
 // | GET | `/shoal/v1/members` | every member (`members()`) | leader (forwarded) |
 // | POST | `/shoal/v1/members` | admit a member; body `{"name","host","peerPort","apiPort","incarnation"}` (`admitMember`) | leader (forwarded) |
@@ -95,6 +96,9 @@ enum APIRoute: Equatable {
     case openAPI(OpenAPIPath)
     /// `/api/v1/namespaces/{ns}/pods/{name}/log`: a container's log (`kubectl logs`).
     case podLog(namespace: String, name: String)
+    /// `/api/v1/namespaces/{ns}/pods/{name}/{exec | attach | portforward}`: a streaming
+    /// session with a pod (`kubectl exec`, `attach`, `port-forward`).
+    case podStream(namespace: String, name: String, kind: PodStreamKind)
 
     enum OpenAPIPath: Equatable {
         case v2
@@ -141,6 +145,10 @@ enum APIRoute: Equatable {
             if parts.count == 2 { self = .discovery(.resources(group: "", version: "v1")); return }
             if parts.count == 7, parts[2] == "namespaces", parts[4] == "pods", parts[6] == "log" {
                 self = .podLog(namespace: parts[3], name: parts[5])
+                return
+            }
+            if parts.count == 7, parts[2] == "namespaces", parts[4] == "pods", let kind = PodStreamKind(rawValue: parts[6]) {
+                self = .podStream(namespace: parts[3], name: parts[5], kind: kind)
                 return
             }
             guard let resource = ResourcePath(group: "", version: "v1", rest: Array(parts[2...])) else { return nil }

@@ -244,6 +244,8 @@ public final class APIServer {
             serveCluster(exchange, path, service)
         case let .podLog(namespace, name):
             servePodLog(exchange, namespace: namespace, name: name, service)
+        case let .podStream(namespace, name, kind):
+            servePodStream(exchange, namespace: namespace, name: name, kind: kind, service)
         }
     }
 

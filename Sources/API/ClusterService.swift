@@ -86,12 +86,18 @@ public protocol ClusterService: AnyObject {
     func memberAPIEndpoint(node: String) -> (host: String, port: UInt16)?
     /// A piece of a container's log file on this member, from `request.offset`.
     func readContainerLog(_ request: ContainerLogRequest, completion: @escaping (Result<ContainerLogChunk, ServiceError>) -> Void)
+    /// A one-time URL on this member's container runtime's streaming server (`http://HOST:PORT/PATH`)
+    /// for a session with a pod that runs here (`kubectl exec`, `attach`, `port-forward`).
+    func podStreamingURL(_ request: PodStreamRequest, completion: @escaping (Result<String, ServiceError>) -> Void)
 }
 
 extension ClusterService {
     public var localNodeName: String? { nil }
     public func memberAPIEndpoint(node: String) -> (host: String, port: UInt16)? { nil }
     public func readContainerLog(_ request: ContainerLogRequest, completion: @escaping (Result<ContainerLogChunk, ServiceError>) -> Void) {
+        completion(.failure(.unavailable("this member runs no pods")))
+    }
+    public func podStreamingURL(_ request: PodStreamRequest, completion: @escaping (Result<String, ServiceError>) -> Void) {
         completion(.failure(.unavailable("this member runs no pods")))
     }
 }

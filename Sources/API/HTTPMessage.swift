@@ -12,6 +12,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
     public var keepAlive: Bool
+    /// The client asks to switch protocols (`Connection: Upgrade`; kubectl's exec, attach
+    /// and port-forward): the connection carries no further HTTP requests.
+    public var upgrade = false
 
     public init(method: String, path: String, query: [String: String] = [:],
                 headers: [(name: String, value: String)] = [], body: [UInt8] = [], keepAlive: Bool = true,

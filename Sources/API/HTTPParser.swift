@@ -18,6 +18,10 @@ public final class HTTPParser {
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
         public var keepAlive: Bool
+        /// A request for a protocol upgrade (`Connection: Upgrade`), or a response switching
+        /// protocols (101): the bytes after it are not HTTP (`upgradeRemainder`), so it is
+        /// the last message parsed.
+        public var upgrade = false
     }
 
     /// Bounds on one request (each named with its unit).
@@ -60,6 +64,9 @@ public final class HTTPParser {
     public private(set) var failure: Failure?
     private var completed: [Message] = []
     private let kind: Kind
+    /// After a protocol upgrade message: the bytes that followed it in the same read (they
+    /// belong to the new protocol; nothing more is parsed).
+    public private(set) var upgradeRemainder: [UInt8]?
     /// When set, body bytes go here as they arrive instead of into `Message.body` (for
     /// streamed responses such as a watch); the body limit then does not apply.
     public var onBodyBytes: (([UInt8]) -> Void)?
@@ -122,11 +129,17 @@ public final class HTTPParser {
         }
         if failure == nil {
             let code = shoal_http_errno(&parser)
-            if code != 0 || consumed != bytes.count {
-                let name = http_errno_name(http_errno(rawValue: code)).map { String(cString: $0) } ?? "parse error"
+            if code == 0, shoal_http_is_upgrade(&parser) != 0, !completed.isEmpty {
+                // A request's handler decides whether to switch protocols (a response with
+                // 101 has switched); what follows is not HTTP, so parsing ends here.
+                completed[completed.count - 1].upgrade = true
+                completed[completed.count - 1].keepAlive = false
+                upgradeRemainder = Array(bytes[min(consumed, bytes.count)...])
+                failure = Failure(status: 400, reason: "bytes after a protocol upgrade are not HTTP")
+            } else if code != 0 || consumed != bytes.count || shoal_http_is_upgrade(&parser) != 0 {
+                let name = code != 0 ? http_errno_name(http_errno(rawValue: code)).map { String(cString: $0) } ?? "parse error"
+                    : consumed != bytes.count ? "parse error" : "protocol upgrade"
                 failure = Failure(status: 400, reason: "malformed HTTP request (\(name))")
-            } else if shoal_http_is_upgrade(&parser) != 0 {
-                failure = Failure(status: 400, reason: "protocol upgrades are not supported")
             }
         }
         let done = completed
@@ -202,10 +215,15 @@ public final class HTTPRequestParser {
     public func feed(_ bytes: [UInt8]) throws(Failure) -> [HTTPRequest] {
         try parser.feed(bytes).map { message in
             let (path, query) = splitTarget(message.target)
-            return HTTPRequest(method: message.method, path: path, query: query, headers: message.headers,
-                               body: message.body, keepAlive: message.keepAlive, target: message.target)
+            var request = HTTPRequest(method: message.method, path: path, query: query, headers: message.headers,
+                                      body: message.body, keepAlive: message.keepAlive, target: message.target)
+            request.upgrade = message.upgrade
+            return request
         }
     }
+
+    /// The bytes after an upgrade request (see `HTTPParser.upgradeRemainder`).
+    public var upgradeRemainder: [UInt8]? { parser.upgradeRemainder }
 
     /// The failure that stopped parsing, if any: `feed` returns the requests completed before
     /// it and throws it only on the next call, so a server checks here after each `feed`.
@@ -226,6 +244,17 @@ func splitTarget(_ target: String) -> (String, [String: String]) {
         }
     }
     return (path, query)
+}
+
+/// Every value of a query parameter that may repeat (`command=sh&command=-c`), in order.
+func queryValues(_ target: String, _ name: String) -> [String] {
+    let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+    guard parts.count == 2 else { return [] }
+    return parts[1].split(separator: "&").compactMap { pair in
+        let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard (percentDecode(String(kv[0]), plusIsSpace: true) ?? String(kv[0])) == name else { return nil }
+        return kv.count == 2 ? (percentDecode(String(kv[1]), plusIsSpace: true) ?? String(kv[1])) : ""
+    }
 }
 
 /// Decodes %XX escapes (and `+` as space in queries); nil if an escape is malformed.

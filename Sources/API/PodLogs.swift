@@ -103,18 +103,10 @@ extension APIServer {
         guard let stored = service.store.get(ObjectKey(kind: .pod, namespace: namespace, name: name)), let pod = Pod(stored) else {
             return exchange.respond(APIResponses.status(404, "NotFound", "pods \"\(name)\" not found"))
         }
-        let names = pod.spec.containers.map(\.name)
         let container: String
-        if let asked = request.query["container"], !asked.isEmpty {
-            guard names.contains(asked) else {
-                return exchange.respond(APIResponses.status(400, "BadRequest", "container \(asked) is not valid for pod \(name)"))
-            }
-            container = asked
-        } else if names.count == 1 {
-            container = names[0]
-        } else {
-            return exchange.respond(APIResponses.status(400, "BadRequest",
-                                                        "a container name must be specified for pod \(name), choose one of: [\(names.joined(separator: " "))]"))
+        switch podContainer(pod, asked: request.query["container"]) {
+        case .success(let chosen): container = chosen
+        case .failure(let error): return exchange.respond(APIResponses.status(error))
         }
         guard !pod.spec.nodeName.isEmpty else {
             return exchange.respond(APIResponses.status(400, "BadRequest", "container \"\(container)\" in pod \"\(name)\" is waiting to start: not scheduled"))

@@ -255,6 +255,35 @@ public final class CRIRuntime: ContainerRuntime {
         return ExecResult(exitCode: answer.exitCode, stdout: Array(answer.stdout), stderr: Array(answer.stderr))
     }
 
+    public func streamingURL(_ request: StreamingRequest) throws -> String {
+        try call { client, box in
+            switch request {
+            case let .exec(containerID, command, io):
+                return try await client.call(CRIMethods.exec, Runtime_V1_ExecRequest.with {
+                    $0.containerID = containerID
+                    $0.cmd = command
+                    $0.stdin = io.stdin
+                    $0.stdout = io.stdout
+                    $0.stderr = io.stderr
+                    $0.tty = io.tty
+                }, options: box).url
+            case let .attach(containerID, io):
+                return try await client.call(CRIMethods.attach, Runtime_V1_AttachRequest.with {
+                    $0.containerID = containerID
+                    $0.stdin = io.stdin
+                    $0.stdout = io.stdout
+                    $0.stderr = io.stderr
+                    $0.tty = io.tty
+                }, options: box).url
+            case let .portForward(sandboxID, ports):
+                return try await client.call(CRIMethods.portForward, Runtime_V1_PortForwardRequest.with {
+                    $0.podSandboxID = sandboxID
+                    $0.port = ports
+                }, options: box).url
+            }
+        }
+    }
+
     // MARK: Images
 
     public func imagePresent(_ image: String) throws -> Bool {

@@ -199,6 +199,28 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String { message }
 }
 
+/// A session on the runtime's streaming server: `kubectl exec`, `attach`, `port-forward`.
+public enum StreamingRequest: Sendable, Equatable {
+    case exec(containerID: String, command: [String], streams: StreamingIO)
+    case attach(containerID: String, streams: StreamingIO)
+    case portForward(sandboxID: String, ports: [Int32])
+}
+
+/// Which of a process's streams a session carries (with `tty`, stderr is merged into stdout).
+public struct StreamingIO: Sendable, Equatable {
+    public var stdin: Bool
+    public var stdout: Bool
+    public var stderr: Bool
+    public var tty: Bool
+
+    public init(stdin: Bool, stdout: Bool, stderr: Bool, tty: Bool) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.tty = tty
+    }
+}
+
 /// The result of running a command in a container.
 public struct ExecResult: Sendable, Equatable {
     public var exitCode: Int32
@@ -237,6 +259,9 @@ public protocol ContainerRuntime: AnyObject, Sendable {
     func stopContainer(id: String, timeoutSeconds: Int64) throws
     func removeContainer(id: String) throws
     func exec(containerID: String, command: [String], timeoutSeconds: Int64) throws -> ExecResult
+    /// A one-time URL on the runtime's streaming server for an exec, attach or port-forward
+    /// session (whoever connects to it speaks Kubernetes' streaming protocols with it).
+    func streamingURL(_ request: StreamingRequest) throws -> String
 
     /// Whether the image is present, by the reference the pod names.
     func imagePresent(_ image: String) throws -> Bool

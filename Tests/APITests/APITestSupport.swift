@@ -225,6 +225,19 @@ final class FakeClusterService: ClusterService {
         completion(.success(["removed": .string(name)]))
     }
     func joinToken() -> String? { token }
+
+    // Pods: the node this fake member is, other members' API addresses by node, and what its
+    // runtime answers for a streaming session.
+    var nodeName: String?
+    var localNodeName: String? { nodeName }
+    var memberEndpoints: [String: (host: String, port: UInt16)] = [:]
+    func memberAPIEndpoint(node: String) -> (host: String, port: UInt16)? { memberEndpoints[node] }
+    var streamingURLAnswer: Result<String, ServiceError> = .failure(.unavailable("this member runs no pods"))
+    var streamRequests: [PodStreamRequest] = []
+    func podStreamingURL(_ request: PodStreamRequest, completion: @escaping (Result<String, ServiceError>) -> Void) {
+        streamRequests.append(request)
+        completion(streamingURLAnswer)
+    }
     /// What `credentials` answers (nil: the protocol's default, 404).
     var credentialsAnswer: JSONValue?
     func credentials(clientCertificate: Bool) -> Result<JSONValue, ServiceError> {

@@ -27,6 +27,23 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertEqual(all.map(\.keepAlive), [true, false])
     }
 
+    func testAnUpgradeRequestIsTheLastOneParsed() throws {
+        let parser = HTTPRequestParser()
+        let head = "POST /api/v1/namespaces/default/pods/web/exec?command=sh&command=-c&command=echo%20hi HTTP/1.1\r\n"
+            + "Host: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n"
+        let requests = try parser.feed(bytes(head + "\u{0}\u{1}frames"))
+        XCTAssertEqual(requests.count, 1)
+        XCTAssertTrue(requests[0].upgrade)
+        XCTAssertFalse(requests[0].keepAlive, "no HTTP request follows an upgrade")
+        XCTAssertEqual(parser.upgradeRemainder, bytes("\u{0}\u{1}frames"), "the new protocol's bytes are kept, not parsed")
+        XCTAssertEqual(queryValues(requests[0].target, "command"), ["sh", "-c", "echo hi"], "a repeated parameter keeps every value in order")
+        XCTAssertEqual(requests[0].query["command"], "echo hi")
+        XCTAssertThrowsError(try parser.feed(bytes("GET / HTTP/1.1\r\n\r\n")), "nothing after an upgrade is parsed as HTTP")
+
+        let plain = try HTTPRequestParser().feed(bytes("GET /healthz HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"))
+        XCTAssertEqual(plain.map(\.upgrade), [false], "Upgrade without Connection: Upgrade asks for nothing")
+    }
+
     func testMalformedRequestIsA400() {
         let parser = HTTPRequestParser()
         XCTAssertThrowsError(try parser.feed(bytes("GARBAGE\r\n\r\n"))) { error in

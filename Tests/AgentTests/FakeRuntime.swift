@@ -161,6 +161,10 @@ final class FakeRuntime: ContainerRuntime, @unchecked Sendable {
         }
     }
 
+    func streamingURL(_ request: StreamingRequest) throws -> String {
+        throw RuntimeError(.failed, "the test runtime has no streaming server")
+    }
+
     func imagePresent(_ image: String) throws -> Bool { with { $0.images.contains(image) } }
 
     func pullImage(_ image: String) throws -> String {

@@ -111,9 +111,25 @@ final class PodCluster {
         try k(["apply", "-f", path])
     }
 
+    /// kubectl with `input` on its stdin: its exit status, stdout and stderr (a failure is
+    /// not an error here: the caller checks the status).
+    func kRun(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let address = try cluster(["addr", apiHost]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try run([kubectl, "--kubeconfig", kubeconfig, "--server", "https://\(address):7401"] + arguments, input: input)
+    }
+
     /// Runs a command; its output, or an error with the output when it fails.
     @discardableResult
     func tool(_ command: [String]) throws -> String {
+        let result = try run(command)
+        guard result.status == 0 else {
+            throw TestClusterError("\(command.joined(separator: " ")) failed (\(result.status)): \(result.out)\(result.err)")
+        }
+        return result.out
+    }
+
+    /// Runs a command to its end, with `input` on its stdin (else none).
+    func run(_ command: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
@@ -121,15 +137,24 @@ final class PodCluster {
         process.standardOutput = pipe
         let errors = Pipe()
         process.standardError = errors
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw TestClusterError("\(command.joined(separator: " ")) failed (\(process.terminationStatus)): \(output)\(String(decoding: errorData, as: UTF8.self))")
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
         }
-        return output
+        // stderr is read on another thread so that neither pipe can fill up and stall the tool.
+        let errorData = DataBox()
+        let errorsRead = DispatchSemaphore(value: 0)
+        Thread {
+            errorData.value = errors.fileHandleForReading.readDataToEndOfFile()
+            errorsRead.signal()
+        }.start()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData.value, as: UTF8.self))
     }
 
     func waitFor(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {
@@ -154,4 +179,9 @@ final class PodCluster {
                     Int(pod[path: ["status", "containerStatuses", 0, "restartCount"]]?.intValue ?? 0))
         }
     }
+}
+
+/// What one thread reads for another (handed over through a semaphore).
+private final class DataBox: @unchecked Sendable {
+    var value = Data()
 }

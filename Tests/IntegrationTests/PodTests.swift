@@ -69,6 +69,17 @@ final class PodTests: XCTestCase {
         for pod in pods {
             XCTAssertEqual(try cluster.k(["logs", pod.name]), "serving on port 80 as \(pod.ip) (version 1.0)\n", "logs of \(pod.name) on \(pod.node)")
         }
+        // kubectl exec through h1's API, wherever the pod runs: output, errors and exit code;
+        // stdin with -i; port-forward to a pod on another host.
+        for pod in pods {
+            let run = try cluster.kRun(["exec", pod.name, "--", "sh", "-c", "echo out $(hostname); echo err >&2; exit 3"])
+            XCTAssertEqual(run.status, 3, "exec in \(pod.name) on \(pod.node): \(run.err)")
+            XCTAssertEqual(run.out, "out \(pod.name)\n")
+            XCTAssertTrue(run.err.hasPrefix("err\n"), run.err)
+        }
+        XCTAssertEqual(try cluster.kRun(["exec", "-i", pods[0].name, "--", "cat"], input: "from stdin\n").out, "from stdin\n")
+        try checkPortForward(cluster, pod: try XCTUnwrap(pods.first { $0.node != pods[0].node }))
+
         // -f follows what is written until the container ends; --previous reads the run before.
         try cluster.apply("""
             apiVersion: v1
@@ -158,4 +169,28 @@ final class PodTests: XCTestCase {
             return running.split(whereSeparator: \.isNewline).isEmpty
         }
     }
+
+    /// `kubectl port-forward` to the pod's port 80 from a local port, and a request through it.
+    private func checkPortForward(_ cluster: PodCluster, pod: (name: String, node: String, ip: String, ready: Bool, containerID: String, restarts: Int)) throws {
+        let localPort = 20_000 + Int(getpid() % 20_000)
+        let address = try cluster.cluster(["addr", cluster.apiHost]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let forward = Process()
+        forward.executableURL = URL(fileURLWithPath: cluster.kubectl)
+        forward.arguments = ["--kubeconfig", cluster.kubeconfig, "--server", "https://\(address):7401",
+                             "port-forward", "pod/\(pod.name)", "\(localPort):80"]
+        forward.standardOutput = FileHandle.nullDevice
+        forward.standardError = FileHandle.nullDevice
+        try forward.run()
+        defer {
+            forward.terminate()
+            forward.waitUntilExit()
+        }
+        var answer = ""
+        try cluster.waitFor("port-forward to \(pod.name) on \(pod.node)", timeout: 20) {
+            answer = try cluster.tool(["/usr/bin/curl", "-s", "-m", "2", "http://127.0.0.1:\(localPort)/"])
+            return true
+        }
+        XCTAssertEqual(answer, "hello from \(pod.ip) version 1.0\n", "through port-forward to \(pod.name)")
+    }
+
 }
