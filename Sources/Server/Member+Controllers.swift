@@ -160,10 +160,11 @@ extension Member {
         }
         if full || changes.nodes {
             // Pod ranges for new nodes.
-            let ipam = NodeIPAM.reconcile(nodes: Array(controllers.cache!.nodes.values), claimed: controllers.podCIDRClaims)
+            let ipam = NodeIPAM.reconcile(nodes: Array(controllers.cache!.nodes.values), claimed: controllers.podCIDRClaims,
+                                          clusterCIDR: options.clusterCIDR, nodeMaskBits: options.nodeCIDRMaskBits)
             writes += ipam.writes
             for node in ipam.unassigned where controllers.cidrExhaustedReported.insert(node.metadata.name).inserted {
-                recordEvent(NodeIPAM.exhaustedEvent(node))
+                recordEvent(NodeIPAM.exhaustedEvent(node, clusterCIDR: options.clusterCIDR))
             }
         }
         if full || ticks - controllers.lastNodePassTick >= ControllerRunner.nodePassTicks {

@@ -179,7 +179,7 @@ extension Member {
         let backend = workloads.networkBackend
         let localIP = identity.advertiseHost
         let localCIDR = pods.networkCIDR
-        let clusterCIDR = NodeIPAM.defaultClusterCIDR
+        let clusterCIDR = options.clusterCIDR
         let needForwarding = !pods.forwardingReady
         host.background(bulk: false, { () -> (String?, String?) in
             let forwarding = needForwarding ? PodRouteApplier.enableForwardingAndMasquerade(clusterCIDR: clusterCIDR) : nil

@@ -1,3 +1,4 @@
+import Controllers
 import RaftCore
 /// How a member runs: what `shoal agent` passes in. Timing defaults are chosen for the
 /// failover goals (docs/benchmarks.md): a heartbeat every 20 ms, an election after 100–200
@@ -49,6 +50,12 @@ public struct ServerOptions: Sendable {
     public var raftFaultyRule: Raft.FaultyRule?
     /// The host this member reports as its Node (nil: it registers none).
     public var nodeFacts: NodeFacts?
+    /// The cluster's pod address range, cut into one range per node of `nodeCIDRMaskBits`
+    /// (`--cluster-cidr`, `--node-cidr-mask-size`, as kube-controller-manager's). Every member
+    /// must be given the same: whichever leads hands out the ranges, and every host treats
+    /// traffic to the range as the pod network's (not masqueraded).
+    public var clusterCIDR = NodeIPAM.defaultClusterCIDR
+    public var nodeCIDRMaskBits = NodeIPAM.defaultNodeMaskBits
     /// How this member runs pods (containerd, pod network); nil: it runs none (`--no-workloads`).
     public var workloads: WorkloadOptions?
     /// A deliberately broken controller rule, for the same mutation runs.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Store
+import Controllers
 import Server
 import Transport
 
@@ -67,6 +68,12 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "How pods reach other hosts' pods: vxlan (an overlay; hosts on any subnets) or host-gw (plain routes; hosts on one link).")
     var podNetworkBackend = "vxlan"
 
+    @Option(help: "The cluster's pod address range (IPv4 CIDR); each node gets one range of --node-cidr-mask-size from it. Give every member the same.")
+    var clusterCIDR = NodeIPAM.defaultClusterCIDR
+
+    @Option(help: "The prefix length of each node's pod range (24: 254 pods per node).")
+    var nodeCIDRMaskSize = NodeIPAM.defaultNodeMaskBits
+
     @Option(help: "The pod sandbox image's archive, imported into containerd when missing (scripts/images pause-archive builds it).")
     var sandboxImageArchive = "/var/lib/shoal/images/pause.tar"
 
@@ -93,6 +100,12 @@ struct AgentCommand: ParsableCommand {
         guard PodNetworkBackendName.valid.contains(podNetworkBackend) else {
             throw ValidationError("--pod-network-backend must be one of \(PodNetworkBackendName.valid.joined(separator: ", ")), got '\(podNetworkBackend)'")
         }
+        guard let range = IPv4.parseCIDR(clusterCIDR) else {
+            throw ValidationError("--cluster-cidr must be an IPv4 range such as 10.244.0.0/16 (prefix 8-30, no host bits), got '\(clusterCIDR)'")
+        }
+        guard (range.prefix...30).contains(nodeCIDRMaskSize) else {
+            throw ValidationError("--node-cidr-mask-size must be between the cluster range's prefix (\(range.prefix)) and 30, got \(nodeCIDRMaskSize)")
+        }
         if noWorkloads, containerdSocket != nil { throw ValidationError("--containerd-socket and --no-workloads exclude each other") }
         guard (1...Store.clusterVersionSupported).contains(clusterVersionMax) else {
             throw ValidationError("--cluster-version-max must be in 1...\(Store.clusterVersionSupported)")
@@ -114,6 +127,8 @@ struct AgentCommand: ParsableCommand {
         options.forceNewCluster = forceNewCluster
         options.insecureHTTP = insecureHTTP
         options.clusterVersionMax = clusterVersionMax
+        options.clusterCIDR = clusterCIDR
+        options.nodeCIDRMaskBits = nodeCIDRMaskSize
         options.nodeFacts = NodeFacts.ofThisMachine()
         if noWorkloads {
             options.nodeFacts?.schedulable = false
