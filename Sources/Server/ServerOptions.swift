@@ -54,8 +54,10 @@ public struct ServerOptions: Sendable {
     /// (`--cluster-cidr`, `--node-cidr-mask-size`, as kube-controller-manager's). Every member
     /// must be given the same: whichever leads hands out the ranges, and every host treats
     /// traffic to the range as the pod network's (not masqueraded).
-    public var clusterCIDR = NodeIPAM.defaultClusterCIDR
-    public var nodeCIDRMaskBits = NodeIPAM.defaultNodeMaskBits
+    public var clusterCIDR = Self.defaultClusterCIDR
+    public var nodeCIDRMaskBits = Self.defaultNodeCIDRMaskBits
+    public static let defaultClusterCIDR = NodeIPAM.defaultClusterCIDR
+    public static let defaultNodeCIDRMaskBits = NodeIPAM.defaultNodeMaskBits
     /// How this member runs pods (containerd, pod network); nil: it runs none (`--no-workloads`).
     public var workloads: WorkloadOptions?
     /// A deliberately broken controller rule, for the same mutation runs.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Store
-import Controllers
 import Server
 import Transport
 
@@ -69,10 +68,10 @@ struct AgentCommand: ParsableCommand {
     var podNetworkBackend = "vxlan"
 
     @Option(help: "The cluster's pod address range (IPv4 CIDR); each node gets one range of --node-cidr-mask-size from it. Give every member the same.")
-    var clusterCIDR = NodeIPAM.defaultClusterCIDR
+    var clusterCIDR = ServerOptions.defaultClusterCIDR
 
     @Option(help: "The prefix length of each node's pod range (24: 254 pods per node).")
-    var nodeCIDRMaskSize = NodeIPAM.defaultNodeMaskBits
+    var nodeCIDRMaskSize = ServerOptions.defaultNodeCIDRMaskBits
 
     @Option(help: "The pod sandbox image's archive, imported into containerd when missing (scripts/images pause-archive builds it).")
     var sandboxImageArchive = "/var/lib/shoal/images/pause.tar"
