@@ -39,6 +39,9 @@ let package = Package(
             name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
         .systemLibrary(
+            name: "CNFTables", path: "Sources/CNFTables", pkgConfig: "libnftables",
+            providers: [.apt(["libnftables-dev"])]),
+        .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
 
@@ -69,7 +72,7 @@ let package = Package(
         // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
         .target(
             name: "Server",
-            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", "Agent", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", "Agent", "ServiceProxy", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates")]),
 
         // CRI v1 (the subset in proto/cri.proto, generated Swift in Generated/) and a blocking
@@ -84,6 +87,9 @@ let package = Package(
 
         // The node agent (kubelet): pods bound to this member run in containerd through CRI.
         .target(name: "Agent", dependencies: ["CRI", "Store", "JSON"]),
+
+        // The service proxy: Services and EndpointSlices as nftables rules (ClusterIP, NodePort).
+        .target(name: "ServiceProxy", dependencies: ["CNFTables", "Store"]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         // The leader's controllers: pure reconcile functions over a typed cache of the store.
@@ -116,6 +122,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Store", "JSON"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "Store", "JSON"], exclude: ["testdata"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON", "Store", "Transport"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore", "Server"],

@@ -19,6 +19,7 @@ extension Member {
             runControllers()
             runNodeAgent()
             runPods()
+            runServiceProxy()
             forgetRemovedPeers()
         }
         expireWaiters()
@@ -205,6 +206,7 @@ extension Member {
         pendingWatchEvents = []
         controllersObserve(events)
         podsObserve(events)
+        servicesObserve(events)
         notifySubscribers(events)
     }
 

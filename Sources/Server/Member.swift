@@ -64,6 +64,8 @@ public final class Member: @unchecked Sendable {
     var nodeAgent = NodeAgentState()
     /// The pods bound to this member's Node, run by its agent (`Member+Pods.swift`).
     var pods = PodsState()
+    /// This member's service proxy: Services as nftables rules (`Member+Services.swift`).
+    var services = ServicesState()
     /// Admits typed writes off the loop (nil before the API starts; AdmissionWorker.swift).
     var admissionWorker: AdmissionWorker?
     var cachedAPIToken: (token: ClusterToken?, value: String)?
@@ -210,6 +212,7 @@ public final class Member: @unchecked Sendable {
         }
         tlsRenewTimer = renewal
         startPods()
+        startServiceProxy()
         try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
                                           bytes: Array((apiToken + "\n").utf8))
         Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API at \(apiURL)"

@@ -1,0 +1,32 @@
+import CNFTables
+
+/// libnftables in this process's network namespace: one context, used by one thread at a
+/// time (the proxy applies its syncs one after another on a helper thread).
+public final class NFTables: @unchecked Sendable {
+    private let context: OpaquePointer
+
+    /// Why a ruleset was refused, in nft's words (the whole transaction was, too).
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    public init() throws(Failure) {
+        guard let context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else { throw Failure(description: "cannot create an nftables context") }
+        self.context = context
+        // Output and errors into buffers instead of the process's stdout and stderr.
+        nft_ctx_buffer_output(context)
+        nft_ctx_buffer_error(context)
+    }
+
+    deinit { nft_ctx_free(context) }
+
+    /// Runs the commands (`nft -f` syntax) as one transaction; the listing text they print.
+    @discardableResult
+    public func run(_ commands: String) throws(Failure) -> String {
+        let status = nft_run_cmd_from_buffer(context, commands)
+        let output = nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
+        let errors = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
+        guard status == 0 else { throw Failure(description: errors.isEmpty ? "nft failed (\(status))" : errors) }
+        return output
+    }
+}

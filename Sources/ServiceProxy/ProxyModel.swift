@@ -1,0 +1,106 @@
+import Store
+
+// What the service proxy programs, as plain values: one `ProxyPort` per service port that
+// has a ClusterIP or a NodePort, with the endpoints that may take new connections. Built from
+// the Services and EndpointSlices in the store; everything the kernel rules depend on is in
+// here, so two equal models give the same rules (the proxy compares them to find what changed).
+
+/// The transport protocols the proxy handles (SCTP services are left alone).
+public enum ProxyProtocol: String, Sendable, Hashable, Comparable {
+    case tcp, udp
+
+    public static func < (a: ProxyProtocol, b: ProxyProtocol) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One address and port traffic may be sent to.
+public struct ProxyEndpoint: Sendable, Hashable, Comparable {
+    public var ip: String
+    public var port: Int32
+
+    public init(ip: String, port: Int32) {
+        self.ip = ip
+        self.port = port
+    }
+
+    public static func < (a: ProxyEndpoint, b: ProxyEndpoint) -> Bool {
+        (IPv4.parse(a.ip) ?? 0, a.port) < (IPv4.parse(b.ip) ?? 0, b.port)
+    }
+}
+
+/// One port of one service.
+public struct ProxyPort: Sendable, Hashable {
+    public var namespace: String
+    public var service: String
+    public var proto: ProxyProtocol
+    /// The service port (what clients connect to at the ClusterIP).
+    public var port: Int32
+    /// The ClusterIP; nil when the service has none (headless, ExternalName).
+    public var clusterIP: String?
+    /// The port on every member's addresses (NodePort, LoadBalancer); 0 for none.
+    public var nodePort: Int32
+    /// Session affinity by client address: how long a client sticks to its endpoint, in seconds.
+    public var affinitySeconds: Int32?
+    /// Ready endpoints, sorted (new connections go to one of them).
+    public var endpoints: [ProxyEndpoint]
+
+    public init(namespace: String, service: String, proto: ProxyProtocol, port: Int32, clusterIP: String?, nodePort: Int32 = 0,
+                affinitySeconds: Int32? = nil, endpoints: [ProxyEndpoint] = []) {
+        self.namespace = namespace
+        self.service = service
+        self.proto = proto
+        self.port = port
+        self.clusterIP = clusterIP
+        self.nodePort = nodePort
+        self.affinitySeconds = affinitySeconds
+        self.endpoints = endpoints
+    }
+
+    /// Names this port among all (and its chains): namespace/service/protocol/port.
+    public var id: String { "\(namespace)/\(service)/\(proto.rawValue)/\(port)" }
+}
+
+public enum ProxyModel {
+    /// Kubernetes' default ClientIP affinity timeout: three hours.
+    public static let defaultAffinitySeconds: Int32 = 10_800
+
+    /// Every programmable service port, by id. A slice belongs to the service its
+    /// `kubernetes.io/service-name` label names in its namespace; an endpoint takes new
+    /// connections when it is ready (unset counts as ready) and not terminating.
+    public static func build(services: [Service], slices: [EndpointSlice]) -> [String: ProxyPort] {
+        var slicesByService: [String: [EndpointSlice]] = [:]
+        for slice in slices where slice.addressType == "IPv4" || slice.addressType.isEmpty {
+            guard let name = slice.metadata.labels[EndpointSlice.serviceNameLabel] else { continue }
+            slicesByService[slice.metadata.namespace + "/" + name, default: []].append(slice)
+        }
+        var ports: [String: ProxyPort] = [:]
+        for service in services where service.metadata.deletionTimestamp == nil {
+            let spec = service.spec
+            guard spec.type != "ExternalName" else { continue }
+            let clusterIP = service.isHeadless || spec.clusterIP.isEmpty || IPv4.parse(spec.clusterIP) == nil ? nil : spec.clusterIP
+            let affinity = spec.sessionAffinity == "ClientIP"
+                ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? defaultAffinitySeconds) : nil
+            let slices = slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? []
+            for servicePort in spec.ports {
+                guard let proto = ProxyProtocol(rawValue: (servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol).lowercased()) else { continue }
+                let nodePort = spec.type == "NodePort" || spec.type == "LoadBalancer" ? servicePort.nodePort : 0
+                guard clusterIP != nil || nodePort != 0 else { continue }
+                var endpoints: Set<ProxyEndpoint> = []
+                for slice in slices {
+                    guard let slicePort = slice.ports.first(where: {
+                        ($0.name ?? "") == servicePort.name && ($0.protocol ?? "TCP").lowercased() == proto.rawValue
+                    }), let number = slicePort.port, (1...65535).contains(number) else { continue }
+                    for endpoint in slice.endpoints where endpoint.conditions.ready != false && endpoint.conditions.terminating != true {
+                        for address in endpoint.addresses where IPv4.parse(address) != nil {
+                            endpoints.insert(ProxyEndpoint(ip: address, port: number))
+                        }
+                    }
+                }
+                let port = ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
+                                     port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
+                                     endpoints: endpoints.sorted())
+                ports[port.id] = port
+            }
+        }
+        return ports
+    }
+}
