@@ -72,7 +72,7 @@ let package = Package(
         // The shell: the Ready loop wiring storage, transport, store and API; cluster lifecycle.
         .target(
             name: "Server",
-            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", "Agent", "ServiceProxy", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["RaftCore", "RaftStorage", "Transport", "Store", "API", "JSON", "Controllers", "Agent", "ServiceProxy", "ClusterDNS", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates")]),
 
         // CRI v1 (the subset in proto/cri.proto, generated Swift in Generated/) and a blocking
@@ -90,6 +90,9 @@ let package = Package(
 
         // The service proxy: Services and EndpointSlices as nftables rules (ClusterIP, NodePort).
         .target(name: "ServiceProxy", dependencies: ["CNFTables", "Store"]),
+
+        // Cluster DNS: service and pod names answered from the store, others forwarded.
+        .target(name: "ClusterDNS", dependencies: ["Store", "Transport"]),
 
         // Test support: seeded simulation of whole clusters, scenario scripts, checkers.
         // The leader's controllers: pure reconcile functions over a typed cache of the store.
@@ -123,6 +126,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "JSON"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Store", "JSON"]),
         .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "Store", "JSON"], exclude: ["testdata"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "Store", "Transport"]),
         .testTarget(name: "APITests", dependencies: ["API", "JSON", "Store", "Transport"]),
         .testTarget(
             name: "SimKitTests", dependencies: ["SimKit", "RaftCore", "Server"],

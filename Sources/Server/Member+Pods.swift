@@ -115,7 +115,9 @@ extension Member {
         }
         let podHost = MemberPodHost(member: self)
         pods.host = podHost
-        pods.agent = PodAgent(host: podHost, runtime: runtime, config: workloads.agent)
+        var config = workloads.agent
+        if config.dnsServers.isEmpty, options.dnsPort != nil { config.dnsServers = [ServiceAllocation.dnsServiceIP] }
+        pods.agent = PodAgent(host: podHost, runtime: runtime, config: config)
         rebuildBoundPods()
         Log.info("node agent started: pods run in containerd at \(workloads.socketPath)")
     }
@@ -125,7 +127,10 @@ extension Member {
     }
 
     /// Stops the managed containerd (the containers keep running) when the member stops.
-    public func stopWorkloads() { stopPods() }
+    public func stopWorkloads() {
+        stopPods()
+        stopClusterDNS()
+    }
 
     /// Runs on every tick.
     func runPods() {

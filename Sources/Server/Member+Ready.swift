@@ -20,6 +20,7 @@ extension Member {
             runNodeAgent()
             runPods()
             runServiceProxy()
+            runClusterDNS()
             forgetRemovedPeers()
         }
         expireWaiters()
@@ -207,6 +208,7 @@ extension Member {
         controllersObserve(events)
         podsObserve(events)
         servicesObserve(events)
+        dnsObserve(events)
         notifySubscribers(events)
     }
 

@@ -39,6 +39,7 @@ extension Member {
         advanceClusterVersion()
         guard store.clusterVersion >= 2 else { return }
         reconcileAPIService()
+        reconcileDNSService()
         expireGracePeriods()
     }
 

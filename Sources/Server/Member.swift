@@ -66,6 +66,8 @@ public final class Member: @unchecked Sendable {
     var pods = PodsState()
     /// This member's service proxy: Services as nftables rules (`Member+Services.swift`).
     var services = ServicesState()
+    /// This member's cluster DNS server and the leader's kube-dns Service (`Member+ClusterDNS.swift`).
+    var dns = ClusterDNSState()
     /// Admits typed writes off the loop (nil before the API starts; AdmissionWorker.swift).
     var admissionWorker: AdmissionWorker?
     var cachedAPIToken: (token: ClusterToken?, value: String)?
@@ -213,6 +215,7 @@ public final class Member: @unchecked Sendable {
         tlsRenewTimer = renewal
         startPods()
         startServiceProxy()
+        startClusterDNS()
         try AgentIdentity.writeSecretFile(directory: options.dataDirectory, name: AgentIdentity.apiTokenFileName,
                                           bytes: Array((apiToken + "\n").utf8))
         Log.info("\(identity.name) (id \(hex16(identity.nodeID))) serving the API at \(apiURL)"

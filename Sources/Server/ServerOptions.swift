@@ -58,6 +58,9 @@ public struct ServerOptions: Sendable {
     public var nodeCIDRMaskBits = Self.defaultNodeCIDRMaskBits
     public static let defaultClusterCIDR = NodeIPAM.defaultClusterCIDR
     public static let defaultNodeCIDRMaskBits = NodeIPAM.defaultNodeMaskBits
+    /// The cluster DNS server's port on the member's address (`--dns-port`; nil: none). A
+    /// member serves DNS only when it runs pods; the kube-dns Service names port 53.
+    public var dnsPort: UInt16? = 53
     /// How this member runs pods (containerd, pod network); nil: it runs none (`--no-workloads`).
     public var workloads: WorkloadOptions?
     /// A deliberately broken controller rule, for the same mutation runs.

@@ -73,6 +73,9 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "The prefix length of each node's pod range (24: 254 pods per node).")
     var nodeCIDRMaskSize = ServerOptions.defaultNodeCIDRMaskBits
 
+    @Option(help: "The cluster DNS server's port on this member's address (0: serve no DNS). Members that run pods serve it; the kube-dns Service (10.96.0.10:53) leads to them.")
+    var dnsPort: UInt16 = 53
+
     @Option(help: "The pod sandbox image's archive, imported into containerd when missing (scripts/images pause-archive builds it).")
     var sandboxImageArchive = "/var/lib/shoal/images/pause.tar"
 
@@ -128,6 +131,7 @@ struct AgentCommand: ParsableCommand {
         options.clusterVersionMax = clusterVersionMax
         options.clusterCIDR = clusterCIDR
         options.nodeCIDRMaskBits = nodeCIDRMaskSize
+        options.dnsPort = dnsPort == 0 ? nil : dnsPort
         options.nodeFacts = NodeFacts.ofThisMachine()
         if noWorkloads {
             options.nodeFacts?.schedulable = false

@@ -165,6 +165,11 @@ final class KubectlTests: XCTestCase {
         XCTAssertTrue(try k.apply(Self.appsDeployment(image: "registry.local:5000/api:1")).contains("deployment.apps/api created"))
         let first = try k.json(["get", "deployment", "api"])[path: ["metadata", "generation"]]?.intValue
         XCTAssertTrue(try k.apply(Self.appsDeployment(image: "registry.local:5000/api:2")).contains("configured"))
+        // The controller then records the new revision on the Deployment (an annotation,
+        // which moves the generation, as in Kubernetes): wait for it before comparing.
+        try cluster.waitFor("the Deployment's second revision", timeout: 15) {
+            try k.json(["get", "deployment", "api"])[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]]?.stringValue == "2"
+        }
         let changed = try k.json(["get", "deployment", "api"])
         XCTAssertEqual(changed[path: ["spec", "template", "spec", "containers", 0, "image"]], "registry.local:5000/api:2")
         let second = changed[path: ["metadata", "generation"]]?.intValue

@@ -63,6 +63,18 @@ final class ServiceTests: XCTestCase {
             return inside == expected
         }
 
+        // Cluster DNS from a pod: the service's name (short, as the search path completes it,
+        // and in full), an unknown name, and the kube-dns Service itself.
+        let lookup = try cluster.kRun(["exec", pods[0].name, "--", "nslookup", "web-np.default.svc.cluster.local"])
+        XCTAssertTrue(lookup.out.contains(clusterIP), "nslookup of the service's full name: \(lookup.out)\(lookup.err)")
+        let short = try cluster.kRun(["exec", pods[0].name, "--", "sh", "-c", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc web-np 80"])
+        XCTAssertTrue(short.out.contains("hello from 10.244."), "nc to the short name: \(short.out)\(short.err)")
+        let unknown = try cluster.kRun(["exec", pods[0].name, "--", "nslookup", "nope.default.svc.cluster.local"])
+        XCTAssertTrue((unknown.out + unknown.err).contains("NXDOMAIN"), "\(unknown.out)\(unknown.err)")
+        let dnsService = try cluster.json(["get", "service", "kube-dns", "-n", "kube-system"])
+        XCTAssertEqual(dnsService[path: ["spec", "clusterIP"]]?.stringValue, "10.96.0.10")
+        XCTAssertEqual(try cluster.kRun(["exec", pods[0].name, "--", "cat", "/etc/resolv.conf"]).out.contains("nameserver 10.96.0.10"), true)
+
         // No ready pod: connections are refused at once, not left to time out.
         try cluster.k(["scale", "deployment/web", "--replicas=0"])
         try cluster.waitFor("the service to lose its endpoints", timeout: 60) {
