@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "Agent", dependencies: ["CRI", "Store", "JSON"]),
 
         // The service proxy: Services and EndpointSlices as nftables rules (ClusterIP, NodePort).
-        .target(name: "ServiceProxy", dependencies: ["CNFTables", "Store"]),
+        .target(name: "ServiceProxy", dependencies: ["CNFTables", "Store", "JSON"]),
 
         // Cluster DNS: service and pod names answered from the store, others forwarded.
         .target(name: "ClusterDNS", dependencies: ["Store", "Transport"]),

@@ -15,8 +15,9 @@ import Glibc
 
 struct ClusterDNSState {
     var server: DNSServer?
-    /// A Service or EndpointSlice changed since the zone was built.
+    /// A Service or EndpointSlice changed since the zone was built; a build is running.
     var zoneDirty = true
+    var zoneBuilding = false
     /// Writes of the kube-dns Service and EndpointSlice in flight (one round at a time).
     var writesInFlight = 0
 
@@ -48,12 +49,21 @@ extension Member {
         if events.contains(where: { $0.key.kind == .service || $0.key.kind == .endpointSlice }) { dns.zoneDirty = true }
     }
 
-    /// Each tick: the zone follows the store.
+    /// Each tick: the zone follows the store, built from a snapshot on a helper thread (at
+    /// thousands of services a build would hold the loop); one build at a time.
     func runClusterDNS() {
-        guard let server = dns.server, dns.zoneDirty else { return }
+        guard dns.server != nil, dns.zoneDirty, !dns.zoneBuilding else { return }
         dns.zoneDirty = false
-        server.zone = DNSZone.build(services: store.list(.service).items.compactMap(Service.init),
-                                    slices: store.list(.endpointSlice).items.compactMap(EndpointSlice.init))
+        dns.zoneBuilding = true
+        let snapshot = store
+        host.background(bulk: true, {
+            DNSZone.build(services: snapshot.list(.service).items.compactMap(Service.init),
+                          slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init))
+        }, then: { [weak self] zone in
+            guard let self else { return }
+            self.dns.zoneBuilding = false
+            self.dns.server?.zone = zone
+        })
     }
 
     /// The nameservers of the host's /etc/resolv.conf, without loopback ones (a member in

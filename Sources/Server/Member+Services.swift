@@ -1,3 +1,4 @@
+import API
 import ServiceProxy
 import Store
 
@@ -11,20 +12,32 @@ import Store
 struct ServicesState {
     /// libnftables; nil when this member programs no rules (no workloads, or nftables failed).
     var nft: NFTables?
+    /// What the rules should be: every service port, kept current service by service.
+    var model: [String: ProxyPort] = [:]
+    /// The port ids of each service ("namespace/name") in `model`.
+    var portsOfService: [String: [String]] = [:]
     /// The model the kernel's rules were last made from; nil before the first whole-table
     /// write and after a failed sync (the next one rewrites the whole table).
     var applied: [String: ProxyPort]?
-    /// A Service or EndpointSlice changed since the last sync began.
-    var dirty = true
+    /// Services changed since the last sync began; `rebuild`: build the model from scratch.
+    var changedServices: Set<String> = []
+    var rebuild = true
+    /// The model was rebuilt: the next sync compares every port with what was applied.
+    var compareAll = false
+    /// When the oldest change not yet in a sync was applied here (monotonic nanoseconds).
+    var changedSinceNanoseconds: UInt64?
     var inFlight = false
     /// No sync before this tick (after a failure).
     var retryAtTick: UInt64 = 0
-    /// Syncs applied, and the last one's commands (for metrics and debugging).
-    var syncs = 0
-    var failures = 0
+    var syncs: UInt64 = 0
+    var failures: UInt64 = 0
+    /// From a change applied on this member to its rules live in the kernel, in seconds.
+    var syncDelay = MetricsHistogram(upperBounds: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
 
     /// Ticks between attempts after nftables refused a sync (1 s at the default tick).
     static let retryTicks: UInt64 = 100
+
+    var isDue: Bool { rebuild || !changedServices.isEmpty }
 }
 
 extension Member {
@@ -37,22 +50,54 @@ extension Member {
         }
     }
 
-    /// The store applied these events: a sync is due if a Service or EndpointSlice changed.
+    /// The store applied these events: the services they touch are due for a sync.
     func servicesObserve(_ events: [WatchEvent]) {
-        guard services.nft != nil, !services.dirty else { return }
-        if events.contains(where: { $0.key.kind == .service || $0.key.kind == .endpointSlice }) { services.dirty = true }
+        guard services.nft != nil else { return }
+        for event in events where event.object.key.kind == .service || event.object.key.kind == .endpointSlice {
+            services.changedServices.formUnion(ProxyModel.serviceKeys(of: event))
+            if services.changedSinceNanoseconds == nil { services.changedSinceNanoseconds = host.monotonicNanoseconds }
+        }
     }
 
     /// Each tick: starts a sync when something changed and none is running.
     func runServiceProxy() {
-        guard let nft = services.nft, services.dirty, !services.inFlight, ticks >= services.retryAtTick else { return }
-        services.dirty = false
-        let model = ProxyModel.build(services: store.list(.service).items.compactMap(Service.init),
-                                     slices: store.list(.endpointSlice).items.compactMap(EndpointSlice.init))
+        guard let nft = services.nft, services.isDue || services.compareAll, !services.inFlight, ticks >= services.retryAtTick else { return }
+        if services.rebuild {
+            // The whole model is built from a snapshot of the store on a helper thread (at
+            // thousands of services, decoding them all would hold the loop); changes after the
+            // snapshot are taken service by service once it is in.
+            services.rebuild = false
+            services.changedServices = []
+            services.inFlight = true
+            let snapshot = store
+            host.background(bulk: true, { () -> [String: ProxyPort] in
+                ProxyModel.build(services: snapshot.list(.service).items.compactMap(Service.init),
+                                 slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init))
+            }, then: { [weak self] model in
+                guard let self else { return }
+                self.services.inFlight = false
+                self.services.model = model
+                self.services.portsOfService = Dictionary(grouping: model.values, by: { $0.namespace + "/" + $0.service }).mapValues { $0.map(\.id) }
+                self.services.compareAll = true
+            })
+            return
+        }
+        var touched: Set<String>?
+        if services.compareAll {
+            services.compareAll = false
+        } else {
+            var ids: Set<String> = []
+            for key in services.changedServices { ids.formUnion(refreshServicePorts(key)) }
+            touched = ids
+        }
+        services.changedServices = []
+        let since = services.changedSinceNanoseconds ?? host.monotonicNanoseconds
+        services.changedSinceNanoseconds = nil
         let config = ProxyConfig(podCIDR: options.clusterCIDR)
+        let model = services.model
         let commands: String
         if let applied = services.applied {
-            commands = Ruleset.delta(from: applied, to: model, config: config)
+            commands = Ruleset.delta(from: applied, to: model, among: touched, config: config)
             if commands.isEmpty { return }
         } else {
             commands = Ruleset.full(model, config: config)
@@ -72,14 +117,33 @@ extension Member {
             if let failure {
                 self.services.failures += 1
                 self.services.applied = nil
-                self.services.dirty = true
+                self.services.rebuild = true
                 self.services.retryAtTick = self.ticks + ServicesState.retryTicks
                 Log.error("service proxy: nftables refused the \(first ? "table" : "changes"): \(failure)")
                 return
             }
             self.services.syncs += 1
             self.services.applied = model
+            self.services.syncDelay.observe(Double(self.host.monotonicNanoseconds &- since) / 1e9)
             if first { Log.info("service proxy: \(model.count) service ports programmed in nftables") }
         })
+    }
+
+    /// Brings one service's ports in the model up to the store; the port ids it had or has.
+    private func refreshServicePorts(_ key: String) -> Set<String> {
+        let old = services.portsOfService[key] ?? []
+        for id in old { services.model[id] = nil }
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let stored = store.get(ObjectKey(kind: .service, namespace: parts[0], name: parts[1])),
+              let service = Service(stored) else {
+            services.portsOfService[key] = nil
+            return Set(old)
+        }
+        let selector = LabelSelector(requirements: [.init(key: EndpointSlice.serviceNameLabel, op: .equals, values: [parts[1]])])
+        let slices = store.list(.endpointSlice, namespace: parts[0], selector: selector).items.compactMap(EndpointSlice.init)
+        let ports = ProxyModel.ports(of: service, slices: slices)
+        for port in ports { services.model[port.id] = port }
+        services.portsOfService[key] = ports.isEmpty ? nil : ports.map(\.id)
+        return Set(old).union(ports.map(\.id))
     }
 }

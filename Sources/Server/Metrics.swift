@@ -85,6 +85,12 @@ extension Member {
                     "Authenticated peer handshakes refused (unknown member, a second connection, too many pending).",
                     transport.refusedHandshakes)
         }
+        if services.nft != nil {
+            counter("shoal_proxy_syncs_total", "nftables transactions the service proxy applied.", services.syncs)
+            counter("shoal_proxy_sync_failures_total", "Service proxy syncs nftables refused (each followed by a whole-table write).", services.failures)
+            out.histogram("shoal_proxy_sync_delay_seconds", help: "From a Service or EndpointSlice change applied on this member to its rules live in the kernel.",
+                          services.syncDelay)
+        }
         gauge("shoal_store_objects", "Objects in the replicated store.", UInt64(store.count))
         gauge("shoal_store_revision", "The store's revision (last applied index).", store.revision)
         if let api {

@@ -1,3 +1,4 @@
+import JSON
 import Store
 
 // What the service proxy programs, as plain values: one `ProxyPort` per service port that
@@ -64,43 +65,63 @@ public enum ProxyModel {
     public static let defaultAffinitySeconds: Int32 = 10_800
 
     /// Every programmable service port, by id. A slice belongs to the service its
-    /// `kubernetes.io/service-name` label names in its namespace; an endpoint takes new
-    /// connections when it is ready (unset counts as ready) and not terminating.
+    /// `kubernetes.io/service-name` label names in its namespace.
     public static func build(services: [Service], slices: [EndpointSlice]) -> [String: ProxyPort] {
         var slicesByService: [String: [EndpointSlice]] = [:]
-        for slice in slices where slice.addressType == "IPv4" || slice.addressType.isEmpty {
+        for slice in slices {
             guard let name = slice.metadata.labels[EndpointSlice.serviceNameLabel] else { continue }
             slicesByService[slice.metadata.namespace + "/" + name, default: []].append(slice)
         }
         var ports: [String: ProxyPort] = [:]
-        for service in services where service.metadata.deletionTimestamp == nil {
-            let spec = service.spec
-            guard spec.type != "ExternalName" else { continue }
-            let clusterIP = service.isHeadless || spec.clusterIP.isEmpty || IPv4.parse(spec.clusterIP) == nil ? nil : spec.clusterIP
-            let affinity = spec.sessionAffinity == "ClientIP"
-                ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? defaultAffinitySeconds) : nil
-            let slices = slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? []
-            for servicePort in spec.ports {
-                guard let proto = ProxyProtocol(rawValue: (servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol).lowercased()) else { continue }
-                let nodePort = spec.type == "NodePort" || spec.type == "LoadBalancer" ? servicePort.nodePort : 0
-                guard clusterIP != nil || nodePort != 0 else { continue }
-                var endpoints: Set<ProxyEndpoint> = []
-                for slice in slices {
-                    guard let slicePort = slice.ports.first(where: {
-                        ($0.name ?? "") == servicePort.name && ($0.protocol ?? "TCP").lowercased() == proto.rawValue
-                    }), let number = slicePort.port, (1...65535).contains(number) else { continue }
-                    for endpoint in slice.endpoints where endpoint.conditions.ready != false && endpoint.conditions.terminating != true {
-                        for address in endpoint.addresses where IPv4.parse(address) != nil {
-                            endpoints.insert(ProxyEndpoint(ip: address, port: number))
-                        }
-                    }
-                }
-                let port = ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
-                                     port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
-                                     endpoints: endpoints.sorted())
+        for service in services {
+            for port in self.ports(of: service, slices: slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? []) {
                 ports[port.id] = port
             }
         }
         return ports
+    }
+
+    /// The programmable ports of one service, given its slices. An endpoint takes new
+    /// connections when it is ready (unset counts as ready) and not terminating.
+    public static func ports(of service: Service, slices: [EndpointSlice]) -> [ProxyPort] {
+        let spec = service.spec
+        guard service.metadata.deletionTimestamp == nil, spec.type != "ExternalName" else { return [] }
+        let clusterIP = service.isHeadless || spec.clusterIP.isEmpty || IPv4.parse(spec.clusterIP) == nil ? nil : spec.clusterIP
+        let affinity = spec.sessionAffinity == "ClientIP" ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? defaultAffinitySeconds) : nil
+        let slices = slices.filter { $0.addressType == "IPv4" || $0.addressType.isEmpty }
+        var result: [ProxyPort] = []
+        for servicePort in spec.ports {
+            guard let proto = ProxyProtocol(rawValue: (servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol).lowercased()) else { continue }
+            let nodePort = spec.type == "NodePort" || spec.type == "LoadBalancer" ? servicePort.nodePort : 0
+            guard clusterIP != nil || nodePort != 0 else { continue }
+            var endpoints: Set<ProxyEndpoint> = []
+            for slice in slices {
+                guard let slicePort = slice.ports.first(where: {
+                    ($0.name ?? "") == servicePort.name && ($0.protocol ?? "TCP").lowercased() == proto.rawValue
+                }), let number = slicePort.port, (1...65535).contains(number) else { continue }
+                for endpoint in slice.endpoints where endpoint.conditions.ready != false && endpoint.conditions.terminating != true {
+                    for address in endpoint.addresses where IPv4.parse(address) != nil {
+                        endpoints.insert(ProxyEndpoint(ip: address, port: number))
+                    }
+                }
+            }
+            result.append(ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
+                                    port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
+                                    endpoints: endpoints.sorted()))
+        }
+        return result
+    }
+
+    /// The services ("namespace/name") a Service or EndpointSlice event is about (a slice
+    /// relabelled from one service to another is about both); none for other kinds.
+    public static func serviceKeys(of event: WatchEvent) -> [String] {
+        let object = event.object
+        switch object.key.kind {
+        case .service: return [object.key.namespace + "/" + object.key.name]
+        case .endpointSlice:
+            let names = [object.json, event.previous?.json].compactMap { $0?["metadata"]?["labels"]?[EndpointSlice.serviceNameLabel]?.stringValue }
+            return Array(Set(names)).map { object.key.namespace + "/" + $0 }
+        default: return []
+        }
     }
 }

@@ -6,24 +6,39 @@
 // Layout (table `ip shoal-services`, all shoal's own; docs/proxy.md):
 //
 //   nat prerouting/output → services:
-//       ip daddr . l4proto . dport  vmap @cluster-ips   → svc-<id>
-//       (local address) l4proto . dport vmap @node-ports → nodeport-<id> (marks, then svc-<id>)
-//   svc-<id>:  (affinity: a client seen recently goes to its endpoint again)
-//              numgen random mod N vmap { i : goto ep-<id>/<ip>/<port> }
-//   ep-<id>/<ip>/<port>:  hairpin mark; affinity update; dnat to ip:port
-//   nat postrouting: marked packets are masqueraded
+//       ip daddr . l4proto . dport  vmap @cluster-ips     → svc-<id>
+//       (local address) l4proto . dport @node-port-keys   → mark for masquerade
+//       (local address) l4proto . dport vmap @node-ports  → svc-<id>
+//   svc-<id>:  ClusterIP from outside the pod range: mark
+//              dnat to numgen random mod N map { i : ip . port }
+//              (ClientIP affinity instead: a client seen recently goes to its endpoint's
+//              chain ep-<id>/<ip>/<port>, which remembers clients and DNATs)
+//   nat postrouting: marked packets are masqueraded, and so are packets a pod of this host
+//       sent through a service to a pod of this host (DNATed here, from a pod address, out
+//       to the pod bridge: a pod reaching itself must get its answer through the host; the
+//       input interface is unknown in postrouting, so its neighbours are masqueraded too)
 //   filter input/forward/output: a service port with no endpoint is rejected (@no-endpoint-*)
 //
-// A ClusterIP reached from outside the pod range is marked for masquerade, as is every
-// NodePort packet (externalTrafficPolicy Cluster: the endpoint may be on another host, and
-// its answer must come back through this one) and a pod reaching itself through its service.
+// One chain per service port, none per endpoint (but with affinity): libnftables reads every
+// chain of the host before each transaction, so the number of chains, not the size of a
+// change, sets how long a sync takes (about 2 ms per 1,000 chains here).
+//
+// A ClusterIP reached from outside the pod range is masqueraded, as is every NodePort
+// connection (externalTrafficPolicy Cluster: the endpoint may be on another host, and its
+// answer must come back through this one).
 
 /// What the rules need besides the services.
 public struct ProxyConfig: Sendable, Equatable {
     /// The cluster's pod range: traffic from elsewhere to a ClusterIP is masqueraded.
     public var podCIDR: String
+    /// The pods' bridge on this host: traffic a local pod sent through a service to a local
+    /// pod is masqueraded (hairpin: the answer must come back through the host).
+    public var podBridge: String
 
-    public init(podCIDR: String) { self.podCIDR = podCIDR }
+    public init(podCIDR: String, podBridge: String = "shoal0") {
+        self.podCIDR = podCIDR
+        self.podBridge = podBridge
+    }
 }
 
 public enum Ruleset {
@@ -37,17 +52,22 @@ public enum Ruleset {
                      "    comment \"shoal service proxy: ClusterIP and NodePort (docs/proxy.md)\"",
                      "    map cluster-ips { type ipv4_addr . inet_proto . inet_service : verdict ; }",
                      "    map node-ports { type inet_proto . inet_service : verdict ; }",
+                     "    set node-port-keys { type inet_proto . inet_service ; }",
                      "    set no-endpoint-ips { type ipv4_addr . inet_proto . inet_service ; }",
                      "    set no-endpoint-node-ports { type inet_proto . inet_service ; }",
                      "    chain mark-for-masquerade { meta mark set meta mark | \(masqueradeMark) ; }",
                      "    chain services {",
                      "        ip daddr . meta l4proto . th dport vmap @cluster-ips",
+                     "        fib daddr type local meta l4proto . th dport @node-port-keys jump mark-for-masquerade",
                      "        fib daddr type local meta l4proto . th dport vmap @node-ports",
                      "    }",
                      "    chain nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; jump services ; }",
                      "    chain nat-output { type nat hook output priority -100 ; policy accept ; jump services ; }",
-                     "    chain nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; "
-                         + "meta mark & \(masqueradeMark) == \(masqueradeMark) masquerade fully-random ; }",
+                     "    chain nat-postrouting {",
+                     "        type nat hook postrouting priority srcnat ; policy accept ;",
+                     "        meta mark & \(masqueradeMark) == \(masqueradeMark) masquerade fully-random",
+                     "        ct status dnat oifname \"\(config.podBridge)\" ip saddr \(config.podCIDR) masquerade fully-random",
+                     "    }",
                      "    chain reject-no-endpoints {",
                      "        ip daddr . meta l4proto . th dport @no-endpoint-ips reject",
                      "        fib daddr type local meta l4proto . th dport @no-endpoint-node-ports reject",
@@ -61,8 +81,12 @@ public enum Ruleset {
     }
 
     /// The commands that change the rules for `old` into those for `new` (empty when equal).
-    public static func delta(from old: [String: ProxyPort], to new: [String: ProxyPort], config: ProxyConfig) -> String {
-        let changed = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }.sorted()
+    /// `among`: the only port ids that may differ (the caller knows what changed), so a sync
+    /// of one service among thousands does not compare them all.
+    public static func delta(from old: [String: ProxyPort], to new: [String: ProxyPort], among: Set<String>? = nil,
+                             config: ProxyConfig) -> String {
+        let candidates = among ?? Set(old.keys).union(new.keys)
+        let changed = candidates.filter { old[$0] != new[$0] }.sorted()
         guard !changed.isEmpty else { return "" }
         var removing: [String] = []
         var adding: [String] = []
@@ -97,8 +121,7 @@ public enum Ruleset {
         var sets: [(name: String, seconds: Int32)]
 
         init(_ port: ProxyPort) {
-            chains = ["svc-\(port.id)"] + (port.nodePort != 0 ? ["nodeport-\(port.id)"] : [])
-                + port.endpoints.map { Ruleset.endpointChain(port, $0) }
+            chains = ["svc-\(port.id)"] + (port.affinitySeconds != nil ? port.endpoints.map { Ruleset.endpointChain(port, $0) } : [])
             sets = port.affinitySeconds.map { seconds in port.endpoints.map { (Ruleset.affinitySet(port, $0, seconds), seconds) } } ?? []
         }
     }
@@ -122,40 +145,46 @@ public enum Ruleset {
             if port.nodePort != 0 { result.append("no-endpoint-node-ports { \(proto) . \(port.nodePort) }") }
         } else {
             if let ip = port.clusterIP { result.append("cluster-ips { \(ip) . \(proto) . \(port.port) : goto svc-\(port.id) }") }
-            if port.nodePort != 0 { result.append("node-ports { \(proto) . \(port.nodePort) : goto nodeport-\(port.id) }") }
+            if port.nodePort != 0 {
+                result.append("node-port-keys { \(proto) . \(port.nodePort) }")
+                result.append("node-ports { \(proto) . \(port.nodePort) : goto svc-\(port.id) }")
+            }
         }
         return result
     }
 
     static func rules(_ port: ProxyPort, config: ProxyConfig) -> [String] {
         let service = "svc-\(port.id)"
+        let proto = port.proto.rawValue
         var result: [String] = []
         if port.clusterIP != nil {
             result.append("add rule \(table) \(service) ip saddr != \(config.podCIDR) jump mark-for-masquerade")
         }
         if let seconds = port.affinitySeconds {
+            // Affinity needs a place per endpoint to remember its clients: a chain each.
             for endpoint in port.endpoints {
                 result.append("add rule \(table) \(service) ip saddr @\(affinitySet(port, endpoint, seconds)) goto \(endpointChain(port, endpoint))")
             }
+            switch port.endpoints.count {
+            case 0: break
+            case 1: result.append("add rule \(table) \(service) goto \(endpointChain(port, port.endpoints[0]))")
+            default:
+                let choices = port.endpoints.enumerated().map { "\($0.offset) : goto \(endpointChain(port, $0.element))" }
+                result.append("add rule \(table) \(service) numgen random mod \(port.endpoints.count) vmap { \(choices.joined(separator: ", ")) }")
+            }
+            for endpoint in port.endpoints {
+                let chain = endpointChain(port, endpoint)
+                result.append("add rule \(table) \(chain) update @\(affinitySet(port, endpoint, seconds)) { ip saddr }")
+                result.append("add rule \(table) \(chain) meta l4proto \(proto) dnat ip to \(endpoint.ip):\(endpoint.port)")
+            }
+            return result
         }
         switch port.endpoints.count {
         case 0: break
-        case 1: result.append("add rule \(table) \(service) goto \(endpointChain(port, port.endpoints[0]))")
+        case 1: result.append("add rule \(table) \(service) meta l4proto \(proto) dnat ip to \(port.endpoints[0].ip):\(port.endpoints[0].port)")
         default:
-            let choices = port.endpoints.enumerated().map { "\($0.offset) : goto \(endpointChain(port, $0.element))" }
-            result.append("add rule \(table) \(service) numgen random mod \(port.endpoints.count) vmap { \(choices.joined(separator: ", ")) }")
-        }
-        if port.nodePort != 0 {
-            result.append("add rule \(table) nodeport-\(port.id) jump mark-for-masquerade")
-            result.append("add rule \(table) nodeport-\(port.id) goto \(service)")
-        }
-        for endpoint in port.endpoints {
-            let chain = endpointChain(port, endpoint)
-            result.append("add rule \(table) \(chain) ip saddr \(endpoint.ip) jump mark-for-masquerade")
-            if let seconds = port.affinitySeconds {
-                result.append("add rule \(table) \(chain) update @\(affinitySet(port, endpoint, seconds)) { ip saddr }")
-            }
-            result.append("add rule \(table) \(chain) meta l4proto \(port.proto.rawValue) dnat to \(endpoint.ip):\(endpoint.port)")
+            let choices = port.endpoints.enumerated().map { "\($0.offset) : \($0.element.ip) . \($0.element.port)" }
+            result.append("add rule \(table) \(service) meta l4proto \(proto) dnat ip to numgen random mod \(port.endpoints.count) map { \(choices.joined(separator: ", ")) }")
         }
         return result
     }

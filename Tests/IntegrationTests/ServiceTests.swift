@@ -85,14 +85,34 @@ final class ServiceTests: XCTestCase {
         XCTAssertEqual(refused.status, 7, "refused (curl's 7), not left to time out (28)")
 
         // Pods back: served again.
-        try cluster.k(["scale", "deployment/web", "--replicas=2"])
+        try cluster.k(["scale", "deployment/web", "--replicas=3"])
+        try cluster.k(["rollout", "status", "deployment/web", "--timeout=120s"])
         try cluster.waitFor("the service to be served again", timeout: 60) {
             try cluster.tool(["/usr/bin/curl", "-s", "-m", "2", "http://\(addresses[2]):30000/"]).hasPrefix("hello from 10.244.")
         }
 
-        // A deleted service: no rule of it is left on any host.
+        // A host dies (its shoal and containerd; its containers outlive them): the survivors
+        // stop sending new connections to its pod once the pod is marked not ready.
+        let now = try cluster.pods("app=web")
+        let victimHost = try XCTUnwrap(hosts.last)
+        let victimNode = "shoal-" + addresses[hosts.count - 1].replacingOccurrences(of: ".", with: "-")
+        if let doomed = now.first(where: { $0.node == victimNode }) {
+            try cluster.cluster(["kill", victimHost])
+            let killed = Date()
+            defer { print("\(victimHost) killed: its pod \(doomed.ip) left \(hosts[0])'s rules within \(String(format: "%.1f", Date().timeIntervalSince(killed))) s") }
+            try cluster.waitFor("\(doomed.ip) gone from \(hosts[0])'s rules", timeout: 60) {
+                let rules = try cluster.onHost(hosts[0], ["nft", "list", "table", "ip", "shoal-services"])
+                return !rules.contains("\(doomed.ip) . 80") && !rules.contains("\(doomed.ip):80")
+            }
+            for _ in 0..<10 {
+                let answer = try cluster.run(["/usr/bin/curl", "-s", "-m", "2", "http://\(addresses[0]):30000/"]).out
+                XCTAssertFalse(answer.contains(doomed.ip), "a dead host's pod still served: \(answer)")
+            }
+        }
+
+        // A deleted service: no rule of it is left on any (living) host.
         try cluster.k(["delete", "service", "web-np"])
-        for host in hosts {
+        for host in hosts.dropLast() {
             try cluster.waitFor("\(host)'s rules of web-np to go", timeout: 30) {
                 try !cluster.onHost(host, ["nft", "list", "table", "ip", "shoal-services"]).contains("default/web-np/")
             }

@@ -52,8 +52,10 @@ final class RulesetTests: XCTestCase {
         var after = before
         after["default/web/tcp/80"]!.endpoints.removeLast()
         let delta = Ruleset.delta(from: before, to: after, config: Self.config)
-        XCTAssertTrue(delta.contains("delete chain ip shoal-services ep-default/web/tcp/80/10.244.2.7/8080"), delta)
-        XCTAssertTrue(delta.contains("add rule ip shoal-services ep-default/web/tcp/80/10.244.1.5/8080 meta l4proto tcp dnat"), "the kept endpoint's chain is rewritten")
+        XCTAssertTrue(delta.contains("flush chain ip shoal-services svc-default/web/tcp/80\n"), delta)
+        XCTAssertTrue(delta.contains("add rule ip shoal-services svc-default/web/tcp/80 meta l4proto tcp dnat ip to 10.244.1.5:8080"),
+                      "one endpoint left: a plain DNAT")
+        XCTAssertFalse(delta.contains("delete chain"), "no chain per endpoint to remove")
         XCTAssertFalse(delta.contains("kube-dns"), "other services are not touched")
         XCTAssertEqual(Ruleset.delta(from: before, to: before, config: Self.config), "", "no change, no commands")
     }
