@@ -18,6 +18,10 @@ struct ClusterDNSState {
     /// A Service or EndpointSlice changed since the zone was built; a build is running.
     var zoneDirty = true
     var zoneBuilding = false
+    /// No zone build before this tick: under churn the zone (a whole rebuild, O(services))
+    /// follows at most every `zoneRebuildTicks`.
+    var nextZoneTick: UInt64 = 0
+    static let zoneRebuildTicks: UInt64 = 20
     /// Writes of the kube-dns Service and EndpointSlice in flight (one round at a time).
     var writesInFlight = 0
 
@@ -52,8 +56,9 @@ extension Member {
     /// Each tick: the zone follows the store, built from a snapshot on a helper thread (at
     /// thousands of services a build would hold the loop); one build at a time.
     func runClusterDNS() {
-        guard dns.server != nil, dns.zoneDirty, !dns.zoneBuilding else { return }
+        guard dns.server != nil, dns.zoneDirty, !dns.zoneBuilding, ticks >= dns.nextZoneTick else { return }
         dns.zoneDirty = false
+        dns.nextZoneTick = ticks + ClusterDNSState.zoneRebuildTicks
         dns.zoneBuilding = true
         let snapshot = store
         host.background(bulk: true, {

@@ -94,6 +94,8 @@ extension Member {
         let since = services.changedSinceNanoseconds ?? host.monotonicNanoseconds
         services.changedSinceNanoseconds = nil
         let config = ProxyConfig(podCIDR: options.clusterCIDR)
+        // (Read, not copied: `applied` is updated with the changed ports alone on success, so
+        // the two dictionaries never share storage that a later change would have to copy.)
         let model = services.model
         let commands: String
         if let applied = services.applied {
@@ -123,7 +125,11 @@ extension Member {
                 return
             }
             self.services.syncs += 1
-            self.services.applied = model
+            if let touched, self.services.applied != nil {
+                for id in touched { self.services.applied![id] = model[id] }
+            } else {
+                self.services.applied = model
+            }
             self.services.syncDelay.observe(Double(self.host.monotonicNanoseconds &- since) / 1e9)
             if first { Log.info("service proxy: \(model.count) service ports programmed in nftables") }
         })

@@ -213,8 +213,13 @@ final class ProxyDelays: @unchecked Sendable {
             let body = Array("{\"endpoints\":\(endpointsJSON(index, variant: change + 1))}".utf8)
             let head = "PATCH /apis/discovery.k8s.io/v1/namespaces/\(Self.namespace)/endpointslices/svc-\(index) HTTP/1.1\r\n"
                 + "\(cluster.authorization)Content-Type: application/merge-patch+json\r\n"
-            guard case .response(200, _) = connection.exchange(head: head, body: body, deadline: monotonicNanoseconds() + 10_000_000_000) else {
-                throw BenchFailure("patching slice svc-\(index) failed")
+            var attempts = 0
+            while true {
+                let result = connection.exchange(head: head, body: body, deadline: monotonicNanoseconds() + 10_000_000_000)
+                if case .response(200, _) = result { break }
+                attempts += 1
+                guard attempts < 10 else { throw BenchFailure("patching slice svc-\(index) failed: \(result)") }
+                sleepNanoseconds(200_000_000)
             }
             sleepNanoseconds(150_000_000)  // each change its own sync
         }
