@@ -70,9 +70,10 @@ extension Member {
             services.changedServices = []
             services.inFlight = true
             let snapshot = store
+            let localNode = nodeName
             host.background(bulk: true, { () -> [String: ProxyPort] in
                 ProxyModel.build(services: snapshot.list(.service).items.compactMap(Service.init),
-                                 slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init))
+                                 slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init), localNode: localNode)
             }, then: { [weak self] model in
                 guard let self else { return }
                 self.services.inFlight = false
@@ -147,7 +148,7 @@ extension Member {
         }
         let selector = LabelSelector(requirements: [.init(key: EndpointSlice.serviceNameLabel, op: .equals, values: [parts[1]])])
         let slices = store.list(.endpointSlice, namespace: parts[0], selector: selector).items.compactMap(EndpointSlice.init)
-        let ports = ProxyModel.ports(of: service, slices: slices)
+        let ports = ProxyModel.ports(of: service, slices: slices, localNode: nodeName)
         for port in ports { services.model[port.id] = port }
         services.portsOfService[key] = ports.isEmpty ? nil : ports.map(\.id)
         return Set(old).union(ports.map(\.id))

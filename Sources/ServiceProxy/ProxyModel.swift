@@ -43,6 +43,10 @@ public struct ProxyPort: Sendable, Hashable {
     public var affinitySeconds: Int32?
     /// Ready endpoints, sorted (new connections go to one of them).
     public var endpoints: [ProxyEndpoint]
+    /// `externalTrafficPolicy: Local`: NodePort connections go only to the endpoints on this
+    /// host (`localEndpoints`), keeping the client's address; none there: dropped.
+    public var externalLocal = false
+    public var localEndpoints: [ProxyEndpoint] = []
 
     public init(namespace: String, service: String, proto: ProxyProtocol, port: Int32, clusterIP: String?, nodePort: Int32 = 0,
                 affinitySeconds: Int32? = nil, endpoints: [ProxyEndpoint] = []) {
@@ -66,7 +70,7 @@ public enum ProxyModel {
 
     /// Every programmable service port, by id. A slice belongs to the service its
     /// `kubernetes.io/service-name` label names in its namespace.
-    public static func build(services: [Service], slices: [EndpointSlice]) -> [String: ProxyPort] {
+    public static func build(services: [Service], slices: [EndpointSlice], localNode: String? = nil) -> [String: ProxyPort] {
         var slicesByService: [String: [EndpointSlice]] = [:]
         for slice in slices {
             guard let name = slice.metadata.labels[EndpointSlice.serviceNameLabel] else { continue }
@@ -74,7 +78,8 @@ public enum ProxyModel {
         }
         var ports: [String: ProxyPort] = [:]
         for service in services {
-            for port in self.ports(of: service, slices: slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? []) {
+            for port in self.ports(of: service, slices: slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? [],
+                                   localNode: localNode) {
                 ports[port.id] = port
             }
         }
@@ -83,7 +88,7 @@ public enum ProxyModel {
 
     /// The programmable ports of one service, given its slices. An endpoint takes new
     /// connections when it is ready (unset counts as ready) and not terminating.
-    public static func ports(of service: Service, slices: [EndpointSlice]) -> [ProxyPort] {
+    public static func ports(of service: Service, slices: [EndpointSlice], localNode: String? = nil) -> [ProxyPort] {
         let spec = service.spec
         guard service.metadata.deletionTimestamp == nil, spec.type != "ExternalName" else { return [] }
         let clusterIP = service.isHeadless || spec.clusterIP.isEmpty || IPv4.parse(spec.clusterIP) == nil ? nil : spec.clusterIP
@@ -95,6 +100,7 @@ public enum ProxyModel {
             let nodePort = spec.type == "NodePort" || spec.type == "LoadBalancer" ? servicePort.nodePort : 0
             guard clusterIP != nil || nodePort != 0 else { continue }
             var endpoints: Set<ProxyEndpoint> = []
+            var local: Set<ProxyEndpoint> = []
             for slice in slices {
                 guard let slicePort = slice.ports.first(where: {
                     ($0.name ?? "") == servicePort.name && ($0.protocol ?? "TCP").lowercased() == proto.rawValue
@@ -102,12 +108,18 @@ public enum ProxyModel {
                 for endpoint in slice.endpoints where endpoint.conditions.ready != false && endpoint.conditions.terminating != true {
                     for address in endpoint.addresses where IPv4.parse(address) != nil {
                         endpoints.insert(ProxyEndpoint(ip: address, port: number))
+                        if let localNode, endpoint.nodeName == localNode { local.insert(ProxyEndpoint(ip: address, port: number)) }
                     }
                 }
             }
-            result.append(ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
-                                    port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
-                                    endpoints: endpoints.sorted()))
+            var port = ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
+                                 port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
+                                 endpoints: endpoints.sorted())
+            if nodePort != 0, spec.externalTrafficPolicy == "Local" {
+                port.externalLocal = true
+                port.localEndpoints = local.sorted()
+            }
+            result.append(port)
         }
         return result
     }

@@ -121,7 +121,8 @@ public enum Ruleset {
         var sets: [(name: String, seconds: Int32)]
 
         init(_ port: ProxyPort) {
-            chains = ["svc-\(port.id)"] + (port.affinitySeconds != nil ? port.endpoints.map { Ruleset.endpointChain(port, $0) } : [])
+            chains = ["svc-\(port.id)"] + (port.externalLocal && port.nodePort != 0 ? ["local-\(port.id)"] : [])
+                + (port.affinitySeconds != nil ? port.endpoints.map { Ruleset.endpointChain(port, $0) } : [])
             sets = port.affinitySeconds.map { seconds in port.endpoints.map { (Ruleset.affinitySet(port, $0, seconds), seconds) } } ?? []
         }
     }
@@ -145,7 +146,10 @@ public enum Ruleset {
             if port.nodePort != 0 { result.append("no-endpoint-node-ports { \(proto) . \(port.nodePort) }") }
         } else {
             if let ip = port.clusterIP { result.append("cluster-ips { \(ip) . \(proto) . \(port.port) : goto svc-\(port.id) }") }
-            if port.nodePort != 0 {
+            if port.nodePort != 0 && port.externalLocal {
+                // No masquerade mark: the client's address reaches the (local) endpoint.
+                result.append("node-ports { \(proto) . \(port.nodePort) : goto local-\(port.id) }")
+            } else if port.nodePort != 0 {
                 result.append("node-port-keys { \(proto) . \(port.nodePort) }")
                 result.append("node-ports { \(proto) . \(port.nodePort) : goto svc-\(port.id) }")
             }
@@ -157,6 +161,16 @@ public enum Ruleset {
         let service = "svc-\(port.id)"
         let proto = port.proto.rawValue
         var result: [String] = []
+        if port.externalLocal && port.nodePort != 0 {
+            let chain = "local-\(port.id)"
+            switch port.localEndpoints.count {
+            case 0: result.append("add rule \(table) \(chain) drop")  // no endpoint on this host
+            case 1: result.append("add rule \(table) \(chain) meta l4proto \(proto) dnat ip to \(port.localEndpoints[0].ip):\(port.localEndpoints[0].port)")
+            default:
+                let choices = port.localEndpoints.enumerated().map { "\($0.offset) : \($0.element.ip) . \($0.element.port)" }
+                result.append("add rule \(table) \(chain) meta l4proto \(proto) dnat ip to numgen random mod \(port.localEndpoints.count) map { \(choices.joined(separator: ", ")) }")
+            }
+        }
         if port.clusterIP != nil {
             result.append("add rule \(table) \(service) ip saddr != \(config.podCIDR) jump mark-for-masquerade")
         }

@@ -32,6 +32,18 @@ final class RulesetTests: XCTestCase {
         XCTAssertEqual(model["default/web/udp/53"]?.endpoints.map(\.port), [5353, 5353])
     }
 
+    func testExternalTrafficPolicyLocalKeepsTheEndpointsOfThisHost() {
+        var web = service("web", ip: "10.96.0.20", type: "NodePort", ports: [("http", 80, "TCP", 30000)])
+        web.spec.externalTrafficPolicy = "Local"
+        var slice = endpointSlice("web", ports: [("http", 8080, "TCP")], endpoints: [("10.244.1.5", true, nil), ("10.244.2.7", true, nil)])
+        slice.endpoints[0].nodeName = "node-a"
+        slice.endpoints[1].nodeName = "node-b"
+        let port = ProxyModel.build(services: [web], slices: [slice], localNode: "node-b")["default/web/tcp/80"]
+        XCTAssertEqual(port?.externalLocal, true)
+        XCTAssertEqual(port?.localEndpoints, [ProxyEndpoint(ip: "10.244.2.7", port: 8080)])
+        XCTAssertEqual(port?.endpoints.count, 2, "the ClusterIP still reaches every endpoint")
+    }
+
     // MARK: Golden rulesets
 
     func testWholeTablesMatchTheirGoldenFiles() throws {
@@ -117,7 +129,14 @@ final class RulesetTests: XCTestCase {
         sticky.affinitySeconds = 600
         var empty = web
         empty.endpoints = []
+        var local = web
+        local.externalLocal = true
+        local.localEndpoints = [web.endpoints[0]]
+        var noneHere = web
+        noneHere.externalLocal = true
         return [
+            "external-traffic-local": [local.id: local],
+            "external-traffic-local-none-here": [noneHere.id: noneHere],
             "empty": [:],
             "nodeport-two-endpoints": [web.id: web, dns.id: dns],
             "client-ip-affinity": [sticky.id: sticky],
@@ -148,7 +167,10 @@ final class RulesetTests: XCTestCase {
             if let id = ids.randomElement(&random), !next[id]!.endpoints.isEmpty { next[id]!.endpoints.remove(at: random.below(next[id]!.endpoints.count)) }
         default:
             if let id = ids.randomElement(&random) {
-                if random.below(2) == 0 {
+                if random.below(5) == 0, next[id]!.nodePort != 0 {
+                    next[id]!.externalLocal.toggle()
+                    next[id]!.localEndpoints = next[id]!.externalLocal ? Array(next[id]!.endpoints.prefix(1)) : []
+                } else if random.below(2) == 0 {
                     next[id]!.affinitySeconds = next[id]!.affinitySeconds == nil ? Int32(60 * (1 + random.below(3))) : nil
                 } else {
                     next[id]!.nodePort = next[id]!.nodePort == 0 ? Int32(31000 + random.below(100)) : 0
