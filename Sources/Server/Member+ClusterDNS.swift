@@ -126,20 +126,8 @@ extension Member {
             ])),
         ]))
         for (kind, object) in [(Kind.service, service), (Kind.endpointSlice, slice)] {
-            let key = ObjectKey(kind: kind, namespace: ClusterDNSState.namespace, name: ClusterDNSState.serviceName)
-            let write: TypedWrite
-            if let existing = store.get(key) {
-                let fields = kind == .service ? ["spec"] : ["endpoints", "ports"]
-                let stale = fields.contains { kind == .service ? !Self.covers(existing.json[$0], object[$0]) : existing.json[$0] != object[$0] }
-                guard stale else { continue }
-                var updated = existing.json
-                for field in fields { updated[field] = object[field] }
-                write = TypedWrite(verb: .update, kind: kind.name, apiVersion: kind.apiVersion, namespace: key.namespace, name: key.name,
-                                   body: updated, fieldValidation: .strict, expectedResourceVersion: existing.resourceVersion)
-            } else {
-                write = TypedWrite(verb: .create, kind: kind.name, apiVersion: kind.apiVersion, namespace: key.namespace, name: key.name,
-                                   body: object, fieldValidation: .strict)
-            }
+            guard let write = systemObjectWrite(kind, namespace: ClusterDNSState.namespace, name: ClusterDNSState.serviceName,
+                                                desired: object) else { continue }
             dns.writesInFlight += 1
             propose(.typed(write)) { [weak self] result in
                 self?.dns.writesInFlight -= 1

@@ -95,23 +95,29 @@ extension Member {
             (.endpointSlice, apiEndpointSliceObject(endpoints)),
         ]
         for (kind, object) in desired {
-            let key = ObjectKey(kind: kind, namespace: "default", name: WorkloadDuties.apiServiceName)
-            if let existing = store.get(key) {
-                let fields = kind == .service ? ["spec"] : (kind == .endpoints ? ["subsets"] : ["endpoints", "ports"])
-                let stale = fields.contains { field in
-                    kind == .service ? !Self.covers(existing.json[field], object[field]) : existing.json[field] != object[field]
-                }
-                guard stale else { continue }
-                var updated = existing.json
-                for field in fields { updated[field] = object[field] }
-                submitAPIServiceWrite(TypedWrite(verb: .update, kind: kind.name, apiVersion: kind.apiVersion, namespace: "default",
-                                                 name: key.name, body: updated, fieldValidation: .strict,
-                                                 expectedResourceVersion: existing.resourceVersion))
-            } else {
-                submitAPIServiceWrite(TypedWrite(verb: .create, kind: kind.name, apiVersion: kind.apiVersion, namespace: "default",
-                                                 name: key.name, body: object, fieldValidation: .strict))
+            if let write = systemObjectWrite(kind, namespace: "default", name: WorkloadDuties.apiServiceName, desired: object) {
+                submitAPIServiceWrite(write)
             }
         }
+    }
+
+    /// The write that brings an object the leader keeps (a system Service, its Endpoints or
+    /// EndpointSlice) to `desired`: a create, an update of the fields the leader owns (a
+    /// Service's spec may carry defaults the store added), or nil when it is up to date.
+    func systemObjectWrite(_ kind: Kind, namespace: String, name: String, desired object: JSONValue) -> TypedWrite? {
+        guard let existing = store.get(ObjectKey(kind: kind, namespace: namespace, name: name)) else {
+            return TypedWrite(verb: .create, kind: kind.name, apiVersion: kind.apiVersion, namespace: namespace, name: name,
+                              body: object, fieldValidation: .strict)
+        }
+        let fields = kind == .service ? ["spec"] : (kind == .endpoints ? ["subsets"] : ["endpoints", "ports"])
+        let stale = fields.contains { field in
+            kind == .service ? !Self.covers(existing.json[field], object[field]) : existing.json[field] != object[field]
+        }
+        guard stale else { return nil }
+        var updated = existing.json
+        for field in fields { updated[field] = object[field] }
+        return TypedWrite(verb: .update, kind: kind.name, apiVersion: kind.apiVersion, namespace: namespace, name: name, body: updated,
+                          fieldValidation: .strict, expectedResourceVersion: existing.resourceVersion)
     }
 
     /// Whether every field `desired` sets has that value in `stored` (defaults the store added

@@ -163,13 +163,8 @@ public enum Ruleset {
         var result: [String] = []
         if port.externalLocal && port.nodePort != 0 {
             let chain = "local-\(port.id)"
-            switch port.localEndpoints.count {
-            case 0: result.append("add rule \(table) \(chain) drop")  // no endpoint on this host
-            case 1: result.append("add rule \(table) \(chain) meta l4proto \(proto) dnat ip to \(port.localEndpoints[0].ip):\(port.localEndpoints[0].port)")
-            default:
-                let choices = port.localEndpoints.enumerated().map { "\($0.offset) : \($0.element.ip) . \($0.element.port)" }
-                result.append("add rule \(table) \(chain) meta l4proto \(proto) dnat ip to numgen random mod \(port.localEndpoints.count) map { \(choices.joined(separator: ", ")) }")
-            }
+            // No endpoint on this host: drop.
+            result.append(dnatRule(chain, port.proto, port.localEndpoints) ?? "add rule \(table) \(chain) drop")
         }
         if port.clusterIP != nil {
             result.append("add rule \(table) \(service) ip saddr != \(config.podCIDR) jump mark-for-masquerade")
@@ -193,13 +188,20 @@ public enum Ruleset {
             }
             return result
         }
-        switch port.endpoints.count {
-        case 0: break
-        case 1: result.append("add rule \(table) \(service) meta l4proto \(proto) dnat ip to \(port.endpoints[0].ip):\(port.endpoints[0].port)")
-        default:
-            let choices = port.endpoints.enumerated().map { "\($0.offset) : \($0.element.ip) . \($0.element.port)" }
-            result.append("add rule \(table) \(service) meta l4proto \(proto) dnat ip to numgen random mod \(port.endpoints.count) map { \(choices.joined(separator: ", ")) }")
-        }
+        if let rule = dnatRule(service, port.proto, port.endpoints) { result.append(rule) }
         return result
+    }
+
+    /// The rule in `chain` sending a connection to one of `endpoints` (chosen at random per
+    /// connection); nil for none.
+    static func dnatRule(_ chain: String, _ proto: ProxyProtocol, _ endpoints: [ProxyEndpoint]) -> String? {
+        let rule = "add rule \(table) \(chain) meta l4proto \(proto.rawValue) dnat ip to"
+        switch endpoints.count {
+        case 0: return nil
+        case 1: return "\(rule) \(endpoints[0].ip):\(endpoints[0].port)"
+        default:
+            let choices = endpoints.enumerated().map { "\($0.offset) : \($0.element.ip) . \($0.element.port)" }
+            return "\(rule) numgen random mod \(endpoints.count) map { \(choices.joined(separator: ", ")) }"
+        }
     }
 }

@@ -72,20 +72,12 @@ struct PodNetworkBenchmark: ParsableCommand {
     }
 
     private func measure(backend: String, repository: String, binary: String, pause: String) throws -> [PodNetworkResult] {
-        let registry = "10.88.\(net).254:5000"
-        let cluster = APICluster(repository: repository, base: base, net: net, hostCount: 3, binary: binary,
-                                 agentFlags: ["--insecure-registry", registry, "--sandbox-image-archive", pause,
-                                              "--pod-network-backend", backend], workloads: true)
-        defer { cluster.shutDown() }
-        try cluster.start()
-        let registryProcess = try PodsRegistry.start(address: registry, directory: base + ".registry")
-        defer { registryProcess.terminate() }
-        _ = try runCommand(["/bin/bash", "\(repository)/scripts/images", "push", registry], timeout: 300)
-        let kubeconfig = base + ".kubeconfig"
-        try cluster.clusterTool(["exec", "h1", "shoal", "kubeconfig"]).stdout.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        func kubectl(_ arguments: [String], timeout: Double = 60) throws -> String {
-            try runCommand(["kubectl", "--kubeconfig", kubeconfig] + arguments, timeout: timeout).stdout
-        }
+        let hosts = PodHosts(repository: repository, base: base, net: net, binary: binary, pause: pause,
+                             agentFlags: ["--pod-network-backend", backend])
+        defer { hosts.shutDown() }
+        try hosts.start()
+        let cluster = hosts.cluster
+        let registry = hosts.registry
         let target = cluster.members[2]
         let node = "shoal-" + target.address.replacingOccurrences(of: ".", with: "-")
         let image = "\(registry)/shoal/hello:1.0"
@@ -108,10 +100,10 @@ struct PodNetworkBenchmark: ParsableCommand {
             image: "\(image)"
             command: ["/bin/sh", "-c", "while true; do nc -l -p 9000 > /dev/null; done"]
         """.write(toFile: manifest, atomically: true, encoding: .utf8)
-        _ = try kubectl(["apply", "-f", manifest])
-        _ = try kubectl(["wait", "--for=condition=Ready", "pod/web", "pod/sink", "--timeout=120s"], timeout: 130)
-        let webIP = try kubectl(["get", "pod", "web", "-o", "jsonpath={.status.podIP}"])
-        let sinkIP = try kubectl(["get", "pod", "sink", "-o", "jsonpath={.status.podIP}"])
+        _ = try hosts.kubectl(["apply", "-f", manifest])
+        _ = try hosts.kubectl(["wait", "--for=condition=Ready", "pod/web", "pod/sink", "--timeout=120s"], timeout: 130)
+        let webIP = try hosts.kubectl(["get", "pod", "web", "-o", "jsonpath={.status.podIP}"])
+        let sinkIP = try hosts.kubectl(["get", "pod", "sink", "-o", "jsonpath={.status.podIP}"])
         say("  pods on \(node) (h3): web \(webIP), sink \(sinkIP)")
 
         var results: [PodNetworkResult] = []

@@ -107,3 +107,40 @@ enum PodsRegistry {
         throw BenchFailure("the registry at \(address) did not answer")
     }
 }
+
+/// Three scripts/cluster hosts with containerd, a private registry on their bridge holding
+/// shoal's test images, and a kubeconfig for kubectl: what `podnet` and `proxy` stand on.
+final class PodHosts {
+    let cluster: APICluster
+    let registry: String
+    let kubeconfig: String
+    private let repository: String
+    private let base: String
+    private var registryProcess: Process?
+
+    init(repository: String, base: String, net: Int, binary: String, pause: String, agentFlags: [String] = []) {
+        self.repository = repository
+        self.base = base
+        registry = "10.88.\(net).254:5000"
+        kubeconfig = base + ".kubeconfig"
+        cluster = APICluster(repository: repository, base: base, net: net, hostCount: 3, binary: binary,
+                             agentFlags: ["--insecure-registry", registry, "--sandbox-image-archive", pause] + agentFlags, workloads: true)
+    }
+
+    func start() throws {
+        try cluster.start()
+        registryProcess = try PodsRegistry.start(address: registry, directory: base + ".registry")
+        _ = try runCommand(["/bin/bash", "\(repository)/scripts/images", "push", registry], timeout: 300)
+        try cluster.clusterTool(["exec", "h1", "shoal", "kubeconfig"]).stdout.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+    }
+
+    /// kubectl against h1; its output.
+    func kubectl(_ arguments: [String], timeout: Double = 60) throws -> String {
+        try runCommand(["kubectl", "--kubeconfig", kubeconfig] + arguments, timeout: timeout).stdout
+    }
+
+    func shutDown() {
+        registryProcess?.terminate()
+        cluster.shutDown()
+    }
+}

@@ -64,21 +64,17 @@ struct ProxyBenchmark: ParsableCommand {
         defer { Cleanup.shared.runAll() }
         let pause = try runCommand(["/bin/bash", "\(repository)/scripts/images", "pause-archive"], timeout: 300).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let registry = "10.88.\(net).254:5000"
-        let cluster = APICluster(repository: repository, base: base, net: net, hostCount: 3, binary: binaryPath,
-                                 agentFlags: ["--insecure-registry", registry, "--sandbox-image-archive", pause], workloads: true)
-        defer { cluster.shutDown() }
+        let hosts = PodHosts(repository: repository, base: base, net: net, binary: binaryPath, pause: pause)
+        defer { hosts.shutDown() }
         say("starting 3 shoal hosts with containerd")
-        try cluster.start()
-        let registryProcess = try PodsRegistry.start(address: registry, directory: base + ".registry")
-        defer { registryProcess.terminate() }
-        _ = try runCommand(["/bin/bash", "\(repository)/scripts/images", "push", registry], timeout: 300)
+        try hosts.start()
+        let cluster = hosts.cluster
 
         var record = ProxyRun(timestamp: timestampNow(), machine: machine, commit: gitCommit(repository),
                               command: CommandLine.arguments.joined(separator: " "),
                               parameters: ["endpoints": String(endpoints), "changes": String(changes),
                                            "wrkSeconds": String(wrkSeconds), "connections": String(connections)])
-        record.dataPath = try ProxyDataPath(cluster: cluster, image: "\(registry)/shoal/hello:1.0", base: base,
+        record.dataPath = try ProxyDataPath(hosts: hosts, image: "\(hosts.registry)/shoal/hello:1.0", base: base,
                                             seconds: wrkSeconds, connections: connections).run()
         let delays = ProxyDelays(cluster: cluster, endpointsPerService: endpoints)
         for count in services.split(separator: ",").compactMap({ Int($0) }) {
@@ -96,18 +92,14 @@ struct ProxyBenchmark: ParsableCommand {
 
 /// wrk through the NodePorts, to a pod, and through haproxy, all from h1's namespace.
 struct ProxyDataPath {
-    let cluster: APICluster
+    let hosts: PodHosts
     let image: String
     let base: String
     let seconds: Int
     let connections: Int
 
     func run() throws -> [ProxyThroughput] {
-        let kubeconfig = base + ".kubeconfig"
-        try cluster.clusterTool(["exec", "h1", "shoal", "kubeconfig"]).stdout.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        func kubectl(_ arguments: [String], timeout: Double = 60) throws -> String {
-            try runCommand(["kubectl", "--kubeconfig", kubeconfig] + arguments, timeout: timeout).stdout
-        }
+        let cluster = hosts.cluster
         let manifest = base + ".web.yaml"
         try """
         apiVersion: apps/v1
@@ -129,9 +121,9 @@ struct ProxyDataPath {
           selector: {app: web}
           ports: [{port: 80, nodePort: 30000}]
         """.write(toFile: manifest, atomically: true, encoding: .utf8)
-        _ = try kubectl(["apply", "-f", manifest])
-        _ = try kubectl(["rollout", "status", "deployment/web", "--timeout=120s"], timeout: 130)
-        let ips = try kubectl(["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}"])
+        _ = try hosts.kubectl(["apply", "-f", manifest])
+        _ = try hosts.kubectl(["rollout", "status", "deployment/web", "--timeout=120s"], timeout: 130)
+        let ips = try hosts.kubectl(["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}"])
             .split(separator: " ").map(String.init).sorted()
         guard ips.count == 3 else { throw BenchFailure("expected 3 pod addresses, got \(ips)") }
         let h1 = cluster.members[0].address
@@ -178,7 +170,7 @@ struct ProxyDataPath {
             say("  " + result.summary)
             results.append(result)
         }
-        _ = try? kubectl(["delete", "-f", manifest, "--wait=false"])
+        _ = try? hosts.kubectl(["delete", "-f", manifest, "--wait=false"])
         return results
     }
 }
