@@ -1,7 +1,7 @@
 import Store
 
 /// The cluster's names, as Kubernetes' DNS specification gives them, built from the Services
-/// and EndpointSlices in the store (and rebuilt when they change):
+/// and EndpointSlices in the store (and updated service by service when they change):
 ///
 /// - `<service>.<ns>.svc.<domain>` A: the ClusterIP; for a headless service, every ready
 ///   endpoint's address;
@@ -20,13 +20,23 @@ public struct DNSZone: Sendable {
 
     private var addresses: [String: [UInt32]] = [:]
     private var services: [String: [(port: UInt16, target: String)]] = [:]
-    /// Every name with a record, and every name above one (empty non-terminals: NODATA, not NXDOMAIN).
-    private var names: Set<String> = []
+    /// Every name with a record, and every name above one (empty non-terminals: NODATA, not
+    /// NXDOMAIN), with how many record names are at or below it.
+    private var names: [String: Int] = [:]
     private var reverse: [String: String] = [:]
+    /// What each service ("namespace/name") put in, so that a change to one service takes out
+    /// its records and puts in the new ones without touching the others.
+    private var contributions: [String: Records] = [:]
+
+    /// One service's records.
+    struct Records: Sendable {
+        var addresses: [String: [UInt32]] = [:]
+        var services: [String: [(port: UInt16, target: String)]] = [:]
+        var reverse: [String: String] = [:]
+    }
 
     public init(domain: String = "cluster.local") {
         self.domain = domain
-        names.insert(domain)
     }
 
     public static func build(services: [Service], slices: [EndpointSlice], domain: String = "cluster.local") -> DNSZone {
@@ -36,51 +46,84 @@ public struct DNSZone: Sendable {
             guard let name = slice.metadata.labels[EndpointSlice.serviceNameLabel] else { continue }
             slicesByService[slice.metadata.namespace + "/" + name, default: []].append(slice)
         }
-        for service in services where service.metadata.deletionTimestamp == nil && service.spec.type != "ExternalName" {
-            let serviceName = "\(service.metadata.name).\(service.metadata.namespace).svc.\(domain)"
-            zone.addName(serviceName)
-            let slices = slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? []
-            if service.isHeadless {
-                var endpointAddresses: Set<UInt32> = []
-                for slice in slices {
-                    for endpoint in slice.endpoints where endpoint.conditions.ready != false {
-                        for address in endpoint.addresses {
-                            guard let ip = IPv4.parse(address) else { continue }
-                            endpointAddresses.insert(ip)
-                            let host = (endpoint.hostname ?? "").isEmpty ? address.replacing(".", with: "-") : endpoint.hostname!
-                            zone.add(ip, to: "\(host).\(serviceName)")
-                            for port in slice.ports {
-                                guard let portName = port.name, !portName.isEmpty, let number = port.port else { continue }
-                                let proto = (port.protocol ?? "TCP").lowercased()
-                                zone.services["_\(portName)._\(proto).\(serviceName)", default: []].append((UInt16(truncatingIfNeeded: number), "\(host).\(serviceName)"))
-                            }
-                        }
-                    }
-                }
-                zone.addresses[serviceName] = endpointAddresses.sorted()
-            } else if let ip = IPv4.parse(service.spec.clusterIP) {
-                zone.add(ip, to: serviceName)
-                zone.reverse[reverseName(ip)] = serviceName
-                for port in service.spec.ports where !port.name.isEmpty {
-                    let proto = (port.protocol.isEmpty ? "TCP" : port.protocol).lowercased()
-                    zone.services["_\(port.name)._\(proto).\(serviceName)", default: []].append((UInt16(truncatingIfNeeded: port.port), serviceName))
-                }
-            }
+        for service in services {
+            let key = service.metadata.namespace + "/" + service.metadata.name
+            zone.update(key, service: service, slices: slicesByService[key] ?? [])
         }
-        for name in zone.services.keys { zone.addName(name) }
         return zone
     }
 
-    private mutating func add(_ ip: UInt32, to name: String) {
-        addresses[name, default: []].append(ip)
-        addName(name)
+    /// Replaces the records of the service `key` ("namespace/name") with those of `service`
+    /// and its `slices` (nil: the service is gone). Costs the size of the one service.
+    public mutating func update(_ key: String, service: Service?, slices: [EndpointSlice]) {
+        if let old = contributions.removeValue(forKey: key) {
+            for name in old.addresses.keys { addresses[name] = nil; removeName(name) }
+            for name in old.services.keys { services[name] = nil; removeName(name) }
+            for (name, target) in old.reverse where reverse[name] == target { reverse[name] = nil }
+        }
+        guard let service, let records = records(service, slices: slices) else { return }
+        for (name, ips) in records.addresses { addresses[name] = ips; addName(name) }
+        for (name, entries) in records.services { services[name] = entries; addName(name) }
+        for (name, target) in records.reverse { reverse[name] = target }
+        contributions[key] = records
     }
 
-    /// The name and the names above it, up to the domain.
+    private func records(_ service: Service, slices: [EndpointSlice]) -> Records? {
+        guard service.metadata.deletionTimestamp == nil && service.spec.type != "ExternalName" else { return nil }
+        var records = Records()
+        let serviceName = "\(service.metadata.name).\(service.metadata.namespace).svc.\(domain)"
+        records.addresses[serviceName] = []
+        if service.isHeadless {
+            var endpointAddresses: Set<UInt32> = []
+            for slice in slices {
+                for endpoint in slice.endpoints where endpoint.conditions.ready != false {
+                    for address in endpoint.addresses {
+                        guard let ip = IPv4.parse(address) else { continue }
+                        endpointAddresses.insert(ip)
+                        let host = (endpoint.hostname ?? "").isEmpty ? address.replacing(".", with: "-") : endpoint.hostname!
+                        records.addresses["\(host).\(serviceName)", default: []].append(ip)
+                        for port in slice.ports {
+                            guard let portName = port.name, !portName.isEmpty, let number = port.port else { continue }
+                            let proto = (port.protocol ?? "TCP").lowercased()
+                            records.services["_\(portName)._\(proto).\(serviceName)", default: []].append((UInt16(truncatingIfNeeded: number), "\(host).\(serviceName)"))
+                        }
+                    }
+                }
+            }
+            records.addresses[serviceName] = endpointAddresses.sorted()
+        } else if let ip = IPv4.parse(service.spec.clusterIP) {
+            records.addresses[serviceName] = [ip]
+            records.reverse[Self.reverseName(ip)] = serviceName
+            for port in service.spec.ports where !port.name.isEmpty {
+                let proto = (port.protocol.isEmpty ? "TCP" : port.protocol).lowercased()
+                records.services["_\(port.name)._\(proto).\(serviceName)", default: []].append((UInt16(truncatingIfNeeded: port.port), serviceName))
+            }
+        }
+        return records
+    }
+
+    /// Everything the zone holds, one line per record or name, sorted (tests compare zones).
+    var contents: [String] {
+        addresses.map { "A \($0.key) \($0.value)" } + services.map { "SRV \($0.key) \($0.value.map { "\($0.port) \($0.target)" })" }
+            + reverse.map { "PTR \($0.key) \($0.value)" } + names.map { "NAME \($0.key) \($0.value)" }
+    }
+
+    /// Counts the name and the names above it, up to the domain.
     private mutating func addName(_ name: String) {
+        forEachName(name) { names[$0, default: 0] += 1 }
+    }
+
+    private mutating func removeName(_ name: String) {
+        forEachName(name) { above in
+            let count = (names[above] ?? 0) - 1
+            names[above] = count > 0 ? count : nil
+        }
+    }
+
+    private func forEachName(_ name: String, _ body: (String) -> Void) {
         var current = Substring(name)
         while current.count > domain.count {
-            names.insert(String(current))
+            body(String(current))
             guard let dot = current.firstIndex(of: ".") else { break }
             current = current[current.index(after: dot)...]
         }
@@ -105,7 +148,7 @@ public struct DNSZone: Sendable {
             return DNSAnswer(code: .noError, answers: query.type == DNSType.ptr.rawValue || query.type == DNSType.any.rawValue
                              ? [.ptr(name: name, target: target, ttl: ttl)] : [])
         }
-        var known = names.contains(name)
+        var known = name == domain || names[name] != nil
         var found = addresses[name] ?? []
         if found.isEmpty, let podAddress = podRecordAddress(name) {
             found = [podAddress]

@@ -1,5 +1,6 @@
 import ClusterDNS
 import JSON
+import ServiceProxy
 import Store
 
 #if canImport(Glibc)
@@ -7,21 +8,21 @@ import Glibc
 #endif
 
 // Every member that runs pods answers the cluster's DNS on its address (port 53): service
-// and pod names from its own store (ClusterDNS's `DNSZone`, rebuilt when a Service or an
-// EndpointSlice changes), other names forwarded to the host's resolvers. The leader keeps
+// and pod names from its own store (ClusterDNS's `DNSZone`, updated service by service when
+// a Service or an EndpointSlice changes), other names forwarded to the host's resolvers. The leader keeps
 // the `kube-dns` Service (10.96.0.10, as Kubernetes clusters have it) whose endpoints are
 // those members, so a pod's resolv.conf names one address that the service proxy spreads
 // over every member's server (docs/proxy.md).
 
 struct ClusterDNSState {
     var server: DNSServer?
-    /// A Service or EndpointSlice changed since the zone was built; a build is running.
-    var zoneDirty = true
+    /// The zone was built whole once (from a store snapshot, off the loop); from then on it
+    /// follows the store service by service.
+    var zoneBuilt = false
     var zoneBuilding = false
-    /// No zone build before this tick: under churn the zone (a whole rebuild, O(services))
-    /// follows at most every `zoneRebuildTicks`.
-    var nextZoneTick: UInt64 = 0
-    static let zoneRebuildTicks: UInt64 = 20
+    /// Services ("namespace/name") whose Service or EndpointSlices changed since the zone
+    /// last followed them.
+    var changedServices: Set<String> = []
     /// Writes of the kube-dns Service and EndpointSlice in flight (one round at a time).
     var writesInFlight = 0
 
@@ -49,26 +50,38 @@ extension Member {
     }
 
     func dnsObserve(_ events: [WatchEvent]) {
-        guard dns.server != nil, !dns.zoneDirty else { return }
-        if events.contains(where: { $0.key.kind == .service || $0.key.kind == .endpointSlice }) { dns.zoneDirty = true }
+        guard dns.server != nil else { return }
+        for event in events where event.key.kind == .service || event.key.kind == .endpointSlice {
+            dns.changedServices.formUnion(ProxyModel.serviceKeys(of: event))
+        }
     }
 
-    /// Each tick: the zone follows the store, built from a snapshot on a helper thread (at
-    /// thousands of services a build would hold the loop); one build at a time.
+    /// Each tick: the zone follows the store. The first build reads a snapshot of the whole
+    /// store on a helper thread (at thousands of services it would hold the loop); after it,
+    /// each changed service's records are replaced on the loop, at the cost of that service.
     func runClusterDNS() {
-        guard dns.server != nil, dns.zoneDirty, !dns.zoneBuilding, ticks >= dns.nextZoneTick else { return }
-        dns.zoneDirty = false
-        dns.nextZoneTick = ticks + ClusterDNSState.zoneRebuildTicks
-        dns.zoneBuilding = true
-        let snapshot = store
-        host.background(bulk: true, {
-            DNSZone.build(services: snapshot.list(.service).items.compactMap(Service.init),
-                          slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init))
-        }, then: { [weak self] zone in
-            guard let self else { return }
-            self.dns.zoneBuilding = false
-            self.dns.server?.zone = zone
-        })
+        guard let server = dns.server else { return }
+        guard dns.zoneBuilt else {
+            guard !dns.zoneBuilding else { return }
+            dns.zoneBuilding = true
+            dns.changedServices = []  // the snapshot has them; later changes come after it
+            let snapshot = store
+            host.background(bulk: true, {
+                DNSZone.build(services: snapshot.list(.service).items.compactMap(Service.init),
+                              slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init))
+            }, then: { [weak self] zone in
+                guard let self else { return }
+                self.dns.zoneBuilding = false
+                self.dns.zoneBuilt = true
+                self.dns.server?.zone = zone
+            })
+            return
+        }
+        for key in dns.changedServices {
+            let (service, slices) = serviceAndSlices(key)
+            server.zone.update(key, service: service, slices: slices)
+        }
+        dns.changedServices = []
     }
 
     /// The nameservers of the host's /etc/resolv.conf, without loopback ones (a member in

@@ -178,8 +178,12 @@ extension Member {
                                                     nodes: Set(controllers.cache!.nodes.keys))
         }
         var podsByNamespace: [String: [Pod]] = [:]
-        for (key, service) in controllers.cache!.services.sorted(by: { $0.key < $1.key })
-        where !service.spec.selector.isEmpty && (full || changes.namespaces.contains(key.namespace)) {
+        // (Filtered before sorted: at thousands of services a pass after one change must not
+        // sort them all.)
+        let servicesDue = controllers.cache!.services.filter { key, service in
+            !service.spec.selector.isEmpty && (full || changes.namespaces.contains(key.namespace))
+        }
+        for (key, service) in servicesDue.sorted(by: { $0.key < $1.key }) {
             if podsByNamespace[key.namespace] == nil { podsByNamespace[key.namespace] = controllers.cache!.pods(inNamespace: key.namespace) }
             writes += EndpointsController.reconcile(service, pods: podsByNamespace[key.namespace]!, endpoints: controllers.cache!.endpoints[key],
                                                     slice: controllers.cache!.endpointSlices[key])

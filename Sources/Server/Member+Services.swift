@@ -98,18 +98,26 @@ extension Member {
         // (Read, not copied: `applied` is updated with the changed ports alone on success, so
         // the two dictionaries never share storage that a later change would have to copy.)
         let model = services.model
-        let commands: String
-        if let applied = services.applied {
-            commands = Ruleset.delta(from: applied, to: model, among: touched, config: config)
-            if commands.isEmpty { return }
-        } else {
-            commands = Ruleset.full(model, config: config)
-        }
+        // After a start or a failure the whole table is written; otherwise only what changed
+        // (usually elements alone: one netlink batch).
+        let delta = services.applied.map { Ruleset.delta(from: $0, to: model, among: touched, config: config) }
+        let table = delta == nil ? Ruleset.full(model, config: config) : nil
+        if let delta, delta.isEmpty { return }
+        // UDP flows translated to endpoints that left would keep going there (docs/proxy.md).
+        let goneUDP = services.applied.map { ProxyModel.endpointsLeavingUDP(from: $0, to: model, among: touched) } ?? []
         services.inFlight = true
         let first = services.applied == nil
         host.background(bulk: false, { () -> String? in
             do {
-                try nft.run(commands)
+                if let table { try nft.run(table) }
+                if let delta { try nft.apply(delta) }
+                if !goneUDP.isEmpty {
+                    do {
+                        try nft.forgetUDPFlows(to: goneUDP)
+                    } catch {
+                        Log.error("service proxy: \(error) (UDP flows to removed endpoints stay until they time out)")
+                    }
+                }
                 return nil
             } catch {
                 return "\(error)"
@@ -140,17 +148,24 @@ extension Member {
     private func refreshServicePorts(_ key: String) -> Set<String> {
         let old = services.portsOfService[key] ?? []
         for id in old { services.model[id] = nil }
-        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let stored = store.get(ObjectKey(kind: .service, namespace: parts[0], name: parts[1])),
-              let service = Service(stored) else {
+        let (found, slices) = serviceAndSlices(key)
+        guard let service = found else {
             services.portsOfService[key] = nil
             return Set(old)
         }
-        let selector = LabelSelector(requirements: [.init(key: EndpointSlice.serviceNameLabel, op: .equals, values: [parts[1]])])
-        let slices = store.list(.endpointSlice, namespace: parts[0], selector: selector).items.compactMap(EndpointSlice.init)
         let ports = ProxyModel.ports(of: service, slices: slices, localNode: nodeName)
         for port in ports { services.model[port.id] = port }
         services.portsOfService[key] = ports.isEmpty ? nil : ports.map(\.id)
         return Set(old).union(ports.map(\.id))
+    }
+
+    /// The service "namespace/name" in the store (nil if there is none) and its EndpointSlices
+    /// (found by their `kubernetes.io/service-name` label).
+    func serviceAndSlices(_ key: String) -> (Service?, [EndpointSlice]) {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let stored = store.get(ObjectKey(kind: .service, namespace: parts[0], name: parts[1])),
+              let service = Service(stored) else { return (nil, []) }
+        let selector = LabelSelector(requirements: [.init(key: EndpointSlice.serviceNameLabel, op: .equals, values: [parts[1]])])
+        return (service, store.list(.endpointSlice, namespace: parts[0], selector: selector).items.compactMap(EndpointSlice.init))
     }
 }

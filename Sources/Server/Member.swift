@@ -198,7 +198,12 @@ public final class Member: @unchecked Sendable {
         if identity.token != nil { try startRaft(state: state) }
         host.startTicking(tickMilliseconds: options.tickMilliseconds,
                           tick: { [weak self] in self?.tick() },
-                          endOfIteration: { [weak self] in self?.runScheduledPump() })
+                          endOfIteration: { [weak self] in
+                              self?.runScheduledPump()
+                              // A service change goes to the kernel in the iteration that
+                              // applied it, not at the next tick.
+                              self?.runServiceProxy()
+                          })
     }
 
     /// TLS, the HTTP API, the admission thread and the files the local CLI reads.

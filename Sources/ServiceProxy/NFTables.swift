@@ -1,16 +1,21 @@
 import CNFTables
 
-/// libnftables in this process's network namespace: one context, used by one thread at a
-/// time (the proxy applies its syncs one after another on a helper thread).
+/// nftables in this process's network namespace: libnftables for rules (nft's syntax) and a
+/// netlink socket for element batches; used by one thread at a time (the proxy applies its
+/// syncs one after another on a helper thread).
 public final class NFTables: @unchecked Sendable {
     private let context: OpaquePointer
+    private let netlink: NetlinkElements
+    private let conntrack: ConntrackFlows
 
-    /// Why a ruleset was refused, in nft's words (the whole transaction was, too).
+    /// Why changes were refused, in nft's or the kernel's words (the whole transaction was).
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
     }
 
     public init() throws(Failure) {
+        netlink = try NetlinkElements()
+        conntrack = try ConntrackFlows()
         guard let context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else { throw Failure(description: "cannot create an nftables context") }
         self.context = context
         // Output and errors into buffers instead of the process's stdout and stderr.
@@ -28,5 +33,19 @@ public final class NFTables: @unchecked Sendable {
         let errors = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
         guard status == 0 else { throw Failure(description: errors.isEmpty ? "nft failed (\(status))" : errors) }
         return output
+    }
+
+    /// Applies a delta in its three steps (`RulesetDelta`); a failed step leaves the table
+    /// consistent but behind, and the caller rewrites it whole.
+    public func apply(_ delta: RulesetDelta) throws(Failure) {
+        if !delta.before.isEmpty { try run(delta.before.joined(separator: "\n") + "\n") }
+        try netlink.apply(delta.elements, table: Ruleset.tableName)
+        if !delta.after.isEmpty { try run(delta.after.joined(separator: "\n") + "\n") }
+    }
+
+    /// Deletes the UDP conntrack entries translated to `endpoints` (ConntrackFlows); how many.
+    @discardableResult
+    public func forgetUDPFlows(to endpoints: Set<ProxyEndpoint>) throws(Failure) -> Int {
+        try conntrack.forgetUDPFlows(to: endpoints)
     }
 }

@@ -124,6 +124,17 @@ public enum ProxyModel {
         return result
     }
 
+    /// The endpoints of UDP ports in `old` that the same ports in `new` no longer have (or
+    /// whose ports are gone); `among`: the only port ids that may differ.
+    public static func endpointsLeavingUDP(from old: [String: ProxyPort], to new: [String: ProxyPort], among: Set<String>?) -> Set<ProxyEndpoint> {
+        var result: Set<ProxyEndpoint> = []
+        for id in among ?? Set(old.keys) {
+            guard let before = old[id], before.proto == .udp, before != new[id] else { continue }
+            result.formUnion(Set(before.endpoints).subtracting(new[id]?.endpoints ?? []))
+        }
+        return result
+    }
+
     /// The services ("namespace/name") a Service or EndpointSlice event is about (a slice
     /// relabelled from one service to another is about both); none for other kinds.
     public static func serviceKeys(of event: WatchEvent) -> [String] {

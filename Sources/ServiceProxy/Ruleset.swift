@@ -42,7 +42,9 @@ public struct ProxyConfig: Sendable, Equatable {
 }
 
 public enum Ruleset {
-    public static let table = "ip shoal-services"
+    public static let table = "ip \(tableName)"
+    /// The table's name (family ip).
+    public static let tableName = "shoal-services"
     /// The packet mark meaning "masquerade me" (the bit kube-proxy uses, in shoal's own table).
     public static let masqueradeMark = "0x00004000"
 
@@ -76,54 +78,72 @@ public enum Ruleset {
                      "    chain filter-forward { type filter hook forward priority -110 ; policy accept ; ct state new jump reject-no-endpoints ; }",
                      "    chain filter-output { type filter hook output priority -110 ; policy accept ; ct state new jump reject-no-endpoints ; }",
                      "}"]
-        lines += delta(from: [:], to: ports, config: config).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let rest = delta(from: [:], to: ports, config: config).text
+        if !rest.isEmpty { lines.append(String(rest.dropLast())) }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The commands that change the rules for `old` into those for `new` (empty when equal).
-    /// `among`: the only port ids that may differ (the caller knows what changed), so a sync
-    /// of one service among thousands does not compare them all.
+    /// What turns the rules for `old` into those for `new` (empty when equal). `among`: the
+    /// only port ids that may differ (the caller knows what changed), so a sync of one
+    /// service among thousands does not compare them all.
     public static func delta(from old: [String: ProxyPort], to new: [String: ProxyPort], among: Set<String>? = nil,
-                             config: ProxyConfig) -> String {
+                             config: ProxyConfig) -> RulesetDelta {
         let candidates = among ?? Set(old.keys).union(new.keys)
-        let changed = candidates.filter { old[$0] != new[$0] }.sorted()
-        guard !changed.isEmpty else { return "" }
-        var removing: [String] = []
-        var adding: [String] = []
-        for id in changed {
-            let before = old[id].map(Objects.init)
-            let after = new[id].map(Objects.init)
-            if let before, let port = old[id] {
-                removing += elements(port).map { "delete element \(table) \($0)" }
-                removing += before.chains.map { "flush chain \(table) \($0)" }
+        var result = RulesetDelta()
+        for id in candidates.filter({ old[$0] != new[$0] }).sorted() {
+            let before = old[id]
+            let after = new[id]
+            let beforeObjects = before.map(Objects.init)
+            let afterObjects = after.map(Objects.init)
+            let beforeRules = before.map { rules($0, config: config) } ?? []
+            let afterRules = after.map { rules($0, config: config) } ?? []
+            if let after, let afterObjects, beforeObjects != afterObjects || beforeRules != afterRules {
+                // New sets, maps and chains, and every chain of the port written afresh (in
+                // one transaction: a connection sees the old rules or the new ones).
+                let existing = Set(beforeObjects?.chains ?? [])
+                result.before += afterObjects.sets.filter { !(beforeObjects?.sets.contains($0) ?? false) }
+                    .map { "add set \(table) \($0.name) { type ipv4_addr ; flags dynamic,timeout ; timeout \($0.seconds)s ; }" }
+                // The map's data names the port's protocol: nft reads the type back from the
+                // kernel and insists that it agree with the rule's protocol match.
+                result.before += afterObjects.maps.filter { !(beforeObjects?.maps.contains($0) ?? false) }.map {
+                    "add map \(table) \($0) { typeof numgen random mod \(endpointSlots) : ip daddr . \(after.proto.rawValue) dport ; flags interval ; }"
+                }
+                result.before += afterObjects.chains.filter { !existing.contains($0) }.map { "add chain \(table) \($0)" }
+                result.before += afterObjects.chains.filter { existing.contains($0) }.map { "flush chain \(table) \($0)" }
+                result.before += rules(after, config: config)
             }
-            if let after, let port = new[id] {
-                adding += after.sets.map { "add set \(table) \($0.name) { type ipv4_addr ; flags dynamic,timeout ; timeout \($0.seconds)s ; }" }
-                adding += after.chains.map { "add chain \(table) \($0)" }
-                adding += rules(port, config: config)
-                adding += elements(port).map { "add element \(table) \($0)" }
-            }
-            // Chains and sets the new rules no longer use go once nothing refers to them.
-            if let before {
-                let keptChains = Set(after?.chains ?? [])
-                let keptSets = Set(after?.sets.map(\.name) ?? [])
-                removing += before.chains.filter { !keptChains.contains($0) }.reversed().map { "delete chain \(table) \($0)" }
-                removing += before.sets.map(\.name).filter { !keptSets.contains($0) }.map { "delete set \(table) \($0)" }
+            result.elements.merge(old: before, new: after, keptMaps: Set(beforeObjects?.maps ?? []).intersection(afterObjects?.maps ?? []))
+            // What the new rules no longer use goes once no element refers to it.
+            if let beforeObjects {
+                let keptChains = Set(afterObjects?.chains ?? [])
+                let gone = beforeObjects.chains.filter { !keptChains.contains($0) }
+                result.after += gone.map { "flush chain \(table) \($0)" }
+                result.after += gone.reversed().map { "delete chain \(table) \($0)" }
+                result.after += beforeObjects.sets.filter { !(afterObjects?.sets.contains($0) ?? false) }.map { "delete set \(table) \($0.name)" }
+                result.after += beforeObjects.maps.filter { !(afterObjects?.maps.contains($0) ?? false) }.map { "delete map \(table) \($0)" }
             }
         }
-        return (removing + adding).joined(separator: "\n") + "\n"
+        return result
     }
 
-    /// The chains and affinity sets one service port uses (callers: first the service's
-    /// chains, then its endpoints').
-    struct Objects {
+    /// The chains, affinity sets and endpoint maps one service port uses (callers: first the
+    /// service's chains, then its endpoints').
+    struct Objects: Equatable {
+        struct AffinitySet: Equatable {
+            var name: String
+            var seconds: Int32
+        }
+
         var chains: [String]
-        var sets: [(name: String, seconds: Int32)]
+        var sets: [AffinitySet]
+        var maps: [String]
 
         init(_ port: ProxyPort) {
-            chains = ["svc-\(port.id)"] + (port.externalLocal && port.nodePort != 0 ? ["local-\(port.id)"] : [])
+            let local = port.externalLocal && port.nodePort != 0
+            chains = ["svc-\(port.id)"] + (local ? ["local-\(port.id)"] : [])
                 + (port.affinitySeconds != nil ? port.endpoints.map { Ruleset.endpointChain(port, $0) } : [])
-            sets = port.affinitySeconds.map { seconds in port.endpoints.map { (Ruleset.affinitySet(port, $0, seconds), seconds) } } ?? []
+            sets = port.affinitySeconds.map { seconds in port.endpoints.map { AffinitySet(name: Ruleset.affinitySet(port, $0, seconds), seconds: seconds) } } ?? []
+            maps = port.affinitySeconds != nil ? [] : [Ruleset.endpointMap(port)] + (local ? [Ruleset.localEndpointMap(port)] : [])
         }
     }
 
@@ -136,35 +156,19 @@ public enum Ruleset {
         "affinity\(seconds)-\(port.id)/\(endpoint.ip)/\(endpoint.port)"
     }
 
-    /// The map and set elements for a port: where its ClusterIP and NodePort lead, or that
-    /// they have no endpoint.
-    static func elements(_ port: ProxyPort) -> [String] {
-        let proto = port.proto.rawValue
-        var result: [String] = []
-        if port.endpoints.isEmpty {
-            if let ip = port.clusterIP { result.append("no-endpoint-ips { \(ip) . \(proto) . \(port.port) }") }
-            if port.nodePort != 0 { result.append("no-endpoint-node-ports { \(proto) . \(port.nodePort) }") }
-        } else {
-            if let ip = port.clusterIP { result.append("cluster-ips { \(ip) . \(proto) . \(port.port) : goto svc-\(port.id) }") }
-            if port.nodePort != 0 && port.externalLocal {
-                // No masquerade mark: the client's address reaches the (local) endpoint.
-                result.append("node-ports { \(proto) . \(port.nodePort) : goto local-\(port.id) }")
-            } else if port.nodePort != 0 {
-                result.append("node-port-keys { \(proto) . \(port.nodePort) }")
-                result.append("node-ports { \(proto) . \(port.nodePort) : goto svc-\(port.id) }")
-            }
-        }
-        return result
-    }
-
     static func rules(_ port: ProxyPort, config: ProxyConfig) -> [String] {
         let service = "svc-\(port.id)"
         let proto = port.proto.rawValue
         var result: [String] = []
         if port.externalLocal && port.nodePort != 0 {
             let chain = "local-\(port.id)"
-            // No endpoint on this host: drop.
-            result.append(dnatRule(chain, port.proto, port.localEndpoints) ?? "add rule \(table) \(chain) drop")
+            if port.affinitySeconds == nil {
+                result.append("add rule \(table) \(chain) meta l4proto \(proto) dnat ip to numgen random mod \(endpointSlots) map @\(localEndpointMap(port))")
+            } else if let rule = dnatRule(chain, port.proto, port.localEndpoints) {
+                result.append(rule)
+            }
+            // No endpoint on this host: dropped.
+            result.append("add rule \(table) \(chain) drop")
         }
         if port.clusterIP != nil {
             result.append("add rule \(table) \(service) ip saddr != \(config.podCIDR) jump mark-for-masquerade")
@@ -188,7 +192,9 @@ public enum Ruleset {
             }
             return result
         }
-        if let rule = dnatRule(service, port.proto, port.endpoints) { result.append(rule) }
+        // Which endpoint: the interval of numgen values the random number falls in (the
+        // endpoints are the map's elements, so they change without touching this rule).
+        result.append("add rule \(table) \(service) meta l4proto \(proto) dnat ip to numgen random mod \(endpointSlots) map @\(endpointMap(port))")
         return result
     }
 

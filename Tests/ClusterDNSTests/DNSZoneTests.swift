@@ -34,6 +34,55 @@ final class DNSZoneTests: XCTestCase {
         return DNSZone.build(services: [web, db], slices: [slice])
     }
 
+    /// Random services and slices changing one at a time: the zone updated service by
+    /// service holds exactly what a zone built whole from the same objects holds.
+    func testServiceByServiceUpdatesMatchAWholeBuild() {
+        var state: UInt64 = 0xD15
+        func below(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var services: [String: Service] = [:]
+        var slices: [String: EndpointSlice] = [:]
+        var zone = DNSZone()
+        for step in 0..<300 {
+            let n = below(6)
+            let namespace = "ns\(n % 2)"
+            let key = "\(namespace)/svc\(n)"
+            switch below(4) {
+            case 0:
+                services[key] = nil
+            case 1:
+                slices[key] = nil
+            case 2:
+                var service = Service()
+                service.metadata.name = "svc\(n)"
+                service.metadata.namespace = namespace
+                // (A ClusterIP belongs to one service: the allocator sees to it.)
+                service.spec.clusterIP = below(3) == 0 ? "None" : "10.96.\(below(2)).\(n + 1)"
+                service.spec.ports = [ServicePort(name: below(2) == 0 ? "http" : "", port: Int32(80 + below(3)), protocol: "TCP")]
+                services[key] = service
+            default:
+                var slice = EndpointSlice()
+                slice.metadata.name = "svc\(n)-x"
+                slice.metadata.namespace = namespace
+                slice.metadata.labels = [EndpointSlice.serviceNameLabel: "svc\(n)"]
+                slice.ports = [EndpointSlicePort(name: "http", port: 8080, protocol: "TCP")]
+                slice.endpoints = (0..<below(4)).map { index in
+                    var endpoint = Endpoint()
+                    endpoint.addresses = ["10.244.\(index).\(below(3) + 1)"]
+                    endpoint.hostname = below(2) == 0 ? "h\(index)" : nil
+                    endpoint.conditions = EndpointConditions(ready: below(4) != 0)
+                    return endpoint
+                }
+                slices[key] = slice
+            }
+            zone.update(key, service: services[key], slices: slices[key].map { [$0] } ?? [])
+            let whole = DNSZone.build(services: Array(services.values), slices: Array(slices.values))
+            XCTAssertEqual(zone.contents.sorted(), whole.contents.sorted(), "step \(step)")
+        }
+    }
+
     func query(_ name: String, _ type: DNSType) -> DNSQuery {
         DNSQuery(id: 7, recursionDesired: true, name: name, type: type.rawValue, questionClass: 1, questionBytes: [], udpPayloadBytesMax: 512)
     }

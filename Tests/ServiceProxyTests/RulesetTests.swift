@@ -59,17 +59,58 @@ final class RulesetTests: XCTestCase {
         }
     }
 
-    func testADeltaTouchesOnlyWhatChanged() {
+    func testAnEndpointChangeIsElementsAlone() {
         let before = Self.cases()["nodeport-two-endpoints"]!
         var after = before
         after["default/web/tcp/80"]!.endpoints.removeLast()
         let delta = Ruleset.delta(from: before, to: after, config: Self.config)
-        XCTAssertTrue(delta.contains("flush chain ip shoal-services svc-default/web/tcp/80\n"), delta)
-        XCTAssertTrue(delta.contains("add rule ip shoal-services svc-default/web/tcp/80 meta l4proto tcp dnat ip to 10.244.1.5:8080"),
-                      "one endpoint left: a plain DNAT")
-        XCTAssertFalse(delta.contains("delete chain"), "no chain per endpoint to remove")
-        XCTAssertFalse(delta.contains("kube-dns"), "other services are not touched")
-        XCTAssertEqual(Ruleset.delta(from: before, to: before, config: Self.config), "", "no change, no commands")
+        XCTAssertEqual(delta.before, [], "no rule changes: the endpoints are the map's elements")
+        XCTAssertEqual(delta.after, [])
+        XCTAssertEqual(delta.elements.flushed, ["eps-default/web/tcp/80"])
+        XCTAssertEqual(delta.elements.removed, [])
+        XCTAssertEqual(delta.elements.added.map(\.text), ["0-1048575 : 10.244.1.5 . 8080"], "the one endpoint left takes every value")
+        XCTAssertEqual(Ruleset.delta(from: before, to: before, config: Self.config), RulesetDelta(), "no change, no commands")
+        var none = after
+        none["default/web/tcp/80"]!.endpoints = []
+        let emptied = Ruleset.delta(from: after, to: none, config: Self.config)
+        XCTAssertEqual(emptied.before, [])
+        XCTAssertEqual(Set(emptied.elements.removed.map(\.set)), ["cluster-ips", "node-port-keys", "node-ports"])
+        XCTAssertEqual(Set(emptied.elements.added.map(\.set)), ["no-endpoint-ips", "no-endpoint-node-ports"], "rejected from now on")
+        XCTAssertFalse(emptied.text.contains("kube-dns"), "other services are not touched")
+    }
+
+    func testAStructuralChangeMakesObjectsBeforeAndRemovesThemAfter() {
+        let before = Self.cases()["nodeport-two-endpoints"]!
+        var after = before
+        after["default/web/tcp/80"]!.affinitySeconds = 60
+        let delta = Ruleset.delta(from: before, to: after, config: Self.config)
+        XCTAssertTrue(delta.before.contains("flush chain ip shoal-services svc-default/web/tcp/80"), "the service chain is rewritten in one transaction")
+        XCTAssertTrue(delta.before.contains { $0.hasPrefix("add chain ip shoal-services ep-default/web/tcp/80/") })
+        XCTAssertEqual(delta.after, ["delete map ip shoal-services eps-default/web/tcp/80"], "the endpoint map goes once no rule uses it")
+        XCTAssertTrue(delta.elements.isEmpty, "ClusterIP and NodePort still lead to the same chain")
+        let removed = Ruleset.delta(from: after, to: [:], among: ["default/web/tcp/80"], config: Self.config)
+        XCTAssertEqual(removed.before, [])
+        XCTAssertEqual(Set(removed.elements.removed.map(\.set)), ["cluster-ips", "node-port-keys", "node-ports"], "nothing leads to the chains any more")
+        XCTAssertEqual(removed.after.first, "flush chain ip shoal-services svc-default/web/tcp/80")
+        XCTAssertTrue(removed.after.contains("delete chain ip shoal-services svc-default/web/tcp/80"))
+    }
+
+    func testEndpointsShareTheNumgenValuesWithoutGapsOrOverlaps() {
+        for count in [1, 2, 3, 7, 10, 1000] {
+            let endpoints = (0..<count).map { ProxyEndpoint(ip: "10.244.\($0 / 250).\($0 % 250 + 1)", port: 80) }
+            let elements = Ruleset.slotElements("eps-x", endpoints)
+            XCTAssertEqual(elements.count, count)
+            var next: UInt32 = 0
+            var sizes: [UInt32] = []
+            for element in elements {
+                guard case .slots(let first, let last) = element.key else { return XCTFail("\(element)") }
+                XCTAssertEqual(first, next, "\(count) endpoints: no gap, no overlap")
+                sizes.append(last - first + 1)
+                next = last + 1
+            }
+            XCTAssertEqual(next, Ruleset.endpointSlots, "\(count) endpoints: every value leads somewhere")
+            XCTAssertLessThanOrEqual(sizes.max()! - sizes.min()!, 1, "\(count) endpoints: equal shares")
+        }
     }
 
     // MARK: On the kernel
@@ -82,7 +123,7 @@ final class RulesetTests: XCTestCase {
         var random = SeededRandom(seed: 0x5E4F1CE)
         var model: [String: ProxyPort] = [:]
         try kernel.apply(Ruleset.full(model, config: Self.config))
-        for step in 0..<40 {
+        for step in 0..<60 {
             let next = Self.mutate(model, &random)
             try kernel.apply(Ruleset.delta(from: model, to: next, config: Self.config))
             let viaDeltas = Self.normalized(try kernel.listing())
@@ -90,6 +131,24 @@ final class RulesetTests: XCTestCase {
             XCTAssertEqual(viaDeltas, Self.normalized(try kernel.listing()), "step \(step): deltas and the whole table disagree")
             model = next
         }
+    }
+
+    /// The kernel refuses a batch that deletes an element the set does not hold: nothing of
+    /// the batch applies, and the error says why.
+    func testARefusedElementBatchChangesNothing() throws {
+        let kernel = try ScratchNamespace()
+        defer { kernel.remove() }
+        let model = Self.cases()["nodeport-two-endpoints"]!
+        try kernel.apply(Ruleset.full(model, config: Self.config))
+        let listing = try kernel.listing()
+        var changes = ElementChanges()
+        changes.flushed = ["eps-default/web/tcp/80"]
+        changes.added = Ruleset.slotElements("eps-default/web/tcp/80", [ProxyEndpoint(ip: "10.244.7.7", port: 80)])
+        changes.removed = [SetElement(set: "node-port-keys", key: .port(proto: .udp, port: 31999))]
+        XCTAssertThrowsError(try kernel.netlink.apply(changes, table: Ruleset.tableName)) { error in
+            XCTAssertTrue("\(error)".contains("No such file or directory"), "\(error)")
+        }
+        XCTAssertEqual(try kernel.listing(), listing, "the flush and the additions did not apply either")
     }
 
     /// A table listing with what order does not mean left out: the kernel lists chains and
@@ -231,27 +290,50 @@ struct CommandFailure: Error, CustomStringConvertible {
 /// A network namespace of the test's own, where `nft` applies rulesets to a real kernel.
 struct ScratchNamespace {
     let name = "shoal-proxy-test-\(getpid())"
+    /// The proxy's own element path, into this namespace.
+    let netlink: NetlinkElements
 
     init() throws {
         guard getuid() == 0 else { throw XCTSkip("needs root for a network namespace") }
-        try run(["/usr/sbin/ip", "netns", "add", name])
+        try Self.run(["/usr/sbin/ip", "netns", "add", name])
+        netlink = try NetlinkElements(namespace: "/run/netns/\(name)")
+    }
+
+    /// A delta in the proxy's three steps: nft text, a netlink element batch, nft text.
+    func apply(_ delta: RulesetDelta) throws {
+        if !delta.before.isEmpty { try apply(delta.before.joined(separator: "\n") + "\n") }
+        try netlink.apply(delta.elements, table: Ruleset.tableName)
+        if !delta.after.isEmpty { try apply(delta.after.joined(separator: "\n") + "\n") }
     }
 
     func apply(_ commands: String) throws {
         let file = NSTemporaryDirectory() + "\(name).nft"
         try commands.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try run(["/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/nft", "-f", file])
+        do {
+            try run(["/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/nft", "-f", file])
+        } catch {
+            throw CommandFailure(description: "\(error)\ncommands:\n\(commands)\ntable before them:\n\((try? listing()) ?? "?")")
+        }
     }
 
     func listing() throws -> String {
         try run(["/usr/sbin/ip", "netns", "exec", name, "/usr/sbin/nft", "list", "table", "ip", "shoal-services"])
     }
 
+    /// Runs a command inside the namespace.
+    @discardableResult
+    func exec(_ command: [String]) throws -> String {
+        try run(["/usr/sbin/ip", "netns", "exec", name] + command)
+    }
+
     func remove() { _ = try? run(["/usr/sbin/ip", "netns", "delete", name]) }
 
     @discardableResult
-    private func run(_ command: [String]) throws -> String {
+    private func run(_ command: [String]) throws -> String { try Self.run(command) }
+
+    @discardableResult
+    private static func run(_ command: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
