@@ -134,6 +134,12 @@ final class PodHosts {
         try cluster.clusterTool(["exec", "h1", "shoal", "kubeconfig"]).stdout.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     }
 
+    /// Builds (once; the Debian rootfs is cached) and pushes the walkthrough's web images,
+    /// web:1.0 and web:2.0 (Apache with mod_php, keep-alive): `scripts/web-image`.
+    func pushWebImages() throws {
+        _ = try runCommand(["/bin/bash", "\(repository)/scripts/web-image", "push", registry], timeout: 1200)
+    }
+
     /// kubectl against h1; its output.
     func kubectl(_ arguments: [String], timeout: Double = 60) throws -> String {
         try runCommand(["kubectl", "--kubeconfig", kubeconfig] + arguments, timeout: timeout).stdout

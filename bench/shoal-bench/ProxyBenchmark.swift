@@ -1,11 +1,12 @@
 // `shoal-bench proxy`: the service proxy's data path and how fast it follows changes.
 //
-// Data path: three hosts of scripts/cluster with containerd, a Deployment of 3 (one hello pod
-// per host, busybox httpd) behind a NodePort Service; from h1's network namespace, wrk
-// through the NodePort of h1 and of h2, straight to one pod's address, and through haproxy
-// 2.6 (Debian; in h1's namespace, round-robin over the same three pods). busybox httpd
-// closes every connection, so every request is a new TCP connection (a keep-alive server
-// image is issue 13's).
+// Data path: three hosts of scripts/cluster with containerd, a Deployment of 3 web pods (one
+// per host: the walkthrough's image, Apache with mod_php, scripts/web-image) behind a
+// NodePort Service; from h1's network namespace, wrk for a small static page through the
+// NodePort of h1 and of h2, straight to each pod's address (a NodePort spreads over the same
+// three pods, so their mean is what it compares with), and through haproxy 2.6 (Debian; in
+// h1's namespace, round-robin over the same pods): once with a new connection per request,
+// once with keep-alive.
 //
 // Programming delay: N selector-less Services with an EndpointSlice of 10 endpoints each,
 // created over the API; then single-endpoint changes (a merge patch of one slice), spaced
@@ -74,7 +75,9 @@ struct ProxyBenchmark: ParsableCommand {
                               command: CommandLine.arguments.joined(separator: " "),
                               parameters: ["endpoints": String(endpoints), "changes": String(changes),
                                            "wrkSeconds": String(wrkSeconds), "connections": String(connections)])
-        record.dataPath = try ProxyDataPath(hosts: hosts, image: "\(hosts.registry)/shoal/hello:1.0", base: base,
+        say("building and pushing the web image (scripts/web-image; the Debian rootfs is cached)")
+        try hosts.pushWebImages()
+        record.dataPath = try ProxyDataPath(hosts: hosts, image: "\(hosts.registry)/web:1.0", base: base,
                                             seconds: wrkSeconds, connections: connections).run()
         let delays = ProxyDelays(cluster: cluster, endpointsPerService: endpoints)
         for count in services.split(separator: ",").compactMap({ Int($0) }) {
@@ -122,7 +125,7 @@ struct ProxyDataPath {
           ports: [{port: 80, nodePort: 30000}]
         """.write(toFile: manifest, atomically: true, encoding: .utf8)
         _ = try hosts.kubectl(["apply", "-f", manifest])
-        _ = try hosts.kubectl(["rollout", "status", "deployment/web", "--timeout=120s"], timeout: 130)
+        _ = try hosts.kubectl(["rollout", "status", "deployment/web", "--timeout=300s"], timeout: 310)
         let ips = try hosts.kubectl(["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}"])
             .split(separator: " ").map(String.init).sorted()
         guard ips.count == 3 else { throw BenchFailure("expected 3 pod addresses, got \(ips)") }
@@ -132,7 +135,10 @@ struct ProxyDataPath {
         let giveUp = monotonicNanoseconds() + 30_000_000_000
         var seen: Set<String> = []
         while seen.count < 3 && monotonicNanoseconds() < giveUp {
-            if let answer = try? cluster.clusterTool(["exec", "h1", "curl", "-s", "-m", "2", "http://\(h1):30000/"]).stdout { seen.insert(answer) }
+            if let answer = try? cluster.clusterTool(["exec", "h1", "curl", "-s", "-m", "2", "http://\(h1):30000/test.php"]).stdout,
+               answer.hasPrefix("Server IP address") {
+                seen.insert(answer)
+            }
         }
         guard seen.count == 3 else { throw BenchFailure("only \(seen.count) pods answered through the NodePort") }
 
@@ -160,18 +166,39 @@ struct ProxyDataPath {
         sleepNanoseconds(1_000_000_000)
 
         var results: [ProxyThroughput] = []
-        for (name, url) in [("NodePort on h1 (its own address)", "http://\(h1):30000/"), ("NodePort on h2 (from h1)", "http://\(h2):30000/"),
-                            ("pod address (direct)", "http://\(ips[0]):80/"), ("haproxy 2.6 round-robin (on h1)", "http://127.0.0.1:8080/")] {
-            let output = try cluster.clusterTool(["exec", "h1", "wrk", "-t", "2", "-c", String(connections), "-d", "\(seconds)s", "--latency",
-                                                  "-H", "Connection: close", url], timeout: Double(seconds) + 30).stdout
-            let result = ProxyThroughput(target: name, requestsPerSecond: WrkOutput.requestsPerSecond(output) ?? 0,
-                                         p50Milliseconds: WrkOutput.latencyMilliseconds(output, "50%") ?? 0,
-                                         p99Milliseconds: WrkOutput.latencyMilliseconds(output, "99%") ?? 0, errors: WrkOutput.errors(output))
-            say("  " + result.summary)
-            results.append(result)
+        for keepAlive in [false, true] {
+            let mode = keepAlive ? "keep-alive" : "new connection"
+            var direct: [ProxyThroughput] = []
+            for (name, url) in [("NodePort on h1 (its own address)", "http://\(h1):30000/"), ("NodePort on h2 (from h1)", "http://\(h2):30000/")]
+                + ips.enumerated().map({ ("pod \($0.offset + 1) directly", "http://\($0.element):80/") })
+                + [("haproxy 2.6 round-robin (on h1)", "http://127.0.0.1:8080/")] {
+                let result = try wrk(name, mode: mode, url: url, keepAlive: keepAlive)
+                say("  " + result.summary)
+                if name.hasPrefix("pod ") { direct.append(result) } else { results.append(result) }
+                if direct.count == ips.count {
+                    // What a NodePort compares with: the same pods, each reached directly.
+                    let count = Double(direct.count)
+                    let mean = ProxyThroughput(target: "pods directly (mean of \(direct.count))", mode: mode,
+                                               requestsPerSecond: direct.map(\.requestsPerSecond).reduce(0, +) / count,
+                                               p50Milliseconds: direct.map(\.p50Milliseconds).reduce(0, +) / count,
+                                               p99Milliseconds: direct.map(\.p99Milliseconds).reduce(0, +) / count,
+                                               errors: direct.map(\.errors).reduce(0, +))
+                    results += direct + [mean]
+                    direct = []
+                }
+            }
         }
         _ = try? hosts.kubectl(["delete", "-f", manifest, "--wait=false"])
         return results
+    }
+
+    /// wrk from h1's namespace: 2 threads, `connections` connections, `seconds` seconds.
+    private func wrk(_ name: String, mode: String, url: String, keepAlive: Bool) throws -> ProxyThroughput {
+        let output = try hosts.cluster.clusterTool(["exec", "h1", "wrk", "-t", "2", "-c", String(connections), "-d", "\(seconds)s", "--latency"]
+                                                    + (keepAlive ? [] : ["-H", "Connection: close"]) + [url], timeout: Double(seconds) + 30).stdout
+        return ProxyThroughput(target: name, mode: mode, requestsPerSecond: WrkOutput.requestsPerSecond(output) ?? 0,
+                               p50Milliseconds: WrkOutput.latencyMilliseconds(output, "50%") ?? 0,
+                               p99Milliseconds: WrkOutput.latencyMilliseconds(output, "99%") ?? 0, errors: WrkOutput.errors(output))
     }
 }
 
@@ -321,13 +348,15 @@ final class LockedBox<Value>: @unchecked Sendable {
 
 struct ProxyThroughput: Codable {
     var target: String
+    /// "new connection" (per request) or "keep-alive".
+    var mode: String
     var requestsPerSecond: Double
     var p50Milliseconds: Double
     var p99Milliseconds: Double
     var errors: Int
 
     var summary: String {
-        String(format: "%@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors", target, requestsPerSecond, p50Milliseconds, p99Milliseconds, errors)
+        String(format: "%@, %@: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors", target, mode, requestsPerSecond, p50Milliseconds, p99Milliseconds, errors)
     }
 }
 
@@ -366,9 +395,10 @@ struct ProxyRun: Codable {
     var seconds = 0.0
 
     var table: String {
-        var lines = ["| target (from h1, new connection per request) | req/s | p50 (ms) | p99 (ms) | errors |", "| --- | --- | --- | --- | --- |"]
+        var lines = ["| target (wrk from h1) | connections | req/s | p50 (ms) | p99 (ms) | errors |", "| --- | --- | --- | --- | --- | --- |"]
         for row in dataPath {
-            lines.append(String(format: "| %@ | %.0f | %.2f | %.2f | %d |", row.target, row.requestsPerSecond, row.p50Milliseconds, row.p99Milliseconds, row.errors))
+            lines.append(String(format: "| %@ | %@ | %.0f | %.2f | %.2f | %d |", row.target, row.mode, row.requestsPerSecond, row.p50Milliseconds,
+                                row.p99Milliseconds, row.errors))
         }
         lines += ["", "| services × endpoints | syncs measured | delay p50 (≤ ms) | p99 (≤ ms) |", "| --- | --- | --- | --- |"]
         for row in delays {
