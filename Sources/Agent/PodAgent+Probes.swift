@@ -17,6 +17,8 @@ extension PodAgent {
                 let verdicts = workers[uid]?.memory.probes[latest.id] ?? ProbeVerdicts()
                 for kind in ProbeKind.allCases {
                     guard let probe = Self.probe(container, kind) else { continue }
+                    // The implicit readiness check ends with its first success.
+                    if kind == .readiness && container.readinessProbe == nil && verdicts.ready == true { continue }
                     // Liveness and readiness wait for the startup probe; it stops once passed.
                     if kind == .startup ? verdicts.started : (container.startupProbe != nil && !verdicts.started) { continue }
                     let key = "\(latest.id)/\(kind.rawValue)"
@@ -49,9 +51,28 @@ extension PodAgent {
         switch kind {
         case .startup: return container.startupProbe
         case .liveness: return container.livenessProbe
-        case .readiness: return container.readinessProbe
+        case .readiness: return container.readinessProbe ?? implicitReadiness(container)
         }
     }
+
+    /// A container without a readiness probe that declares a TCP port is ready once that
+    /// port accepts a connection, not as soon as its process runs (Kubernetes' rule, which
+    /// hands a Service's clients to a server still starting: "connection refused" in every
+    /// rolling update of a pod without a probe). Checked every `implicitProbeNanos` until it
+    /// first passes; after that the container is ready while it runs, as in Kubernetes.
+    static func implicitReadiness(_ container: Container) -> Probe? {
+        guard let port = container.ports.first(where: { ($0.protocol.isEmpty ? "TCP" : $0.protocol.uppercased()) == "TCP" && $0.containerPort > 0 }) else { return nil }
+        var probe = Probe()
+        probe.handler.tcpSocket = TCPSocketAction(port: .int(port.containerPort))
+        probe.timeoutSeconds = 1
+        probe.periodSeconds = 1
+        probe.successThreshold = 1
+        probe.failureThreshold = 1
+        return probe
+    }
+
+    /// How often the implicit readiness check tries while a container starts.
+    static let implicitProbeNanos: Int64 = 100_000_000
 
     func probeAnswered(uid: String, containerID: String, container: String, kind: ProbeKind, probe: Probe, failure: String?) {
         jobsInFlight -= 1
@@ -59,7 +80,9 @@ extension PodAgent {
         guard var counters = probeCounters[key] else { return }
         let now = host.unixNanos
         counters.inFlight = false
-        counters.nextAtNanos = now + Int64(max(1, probe.periodSeconds)) * 1_000_000_000
+        let declared = host.boundPods()[uid]?.spec.containers.first { $0.name == container }
+        let implicit = kind == .readiness && declared != nil && declared?.readinessProbe == nil
+        counters.nextAtNanos = now + (implicit ? Self.implicitProbeNanos : Int64(max(1, probe.periodSeconds)) * 1_000_000_000)
         if failure == nil {
             counters.successes += 1
             counters.failures = 0
@@ -82,7 +105,7 @@ extension PodAgent {
             if counters.successes >= Int(max(1, probe.successThreshold)) { verdicts.ready = true }
             if counters.failures >= failureThreshold { verdicts.ready = false }
         }
-        if let failure {
+        if let failure, !implicit {
             verdicts.message = failure
             if let pod = host.boundPods()[uid] {
                 let name = kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst()

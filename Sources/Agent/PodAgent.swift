@@ -31,6 +31,20 @@ public protocol AgentHost: AnyObject, EnvironmentSources {
     func finishPodDeletion(_ pod: Pod, done: @escaping (Bool) -> Void)
     /// An event about the pod (kubectl describe pod).
     func recordPodEvent(_ pod: Pod, type: String, reason: String, message: String)
+    /// Whether Services may still send new connections to the (terminating) pod, by the
+    /// EndpointSlices in the store.
+    func serviceTraffic(to pod: Pod) -> ServiceTraffic
+}
+
+/// What the EndpointSlices say of a pod's address.
+public enum ServiceTraffic: Sendable {
+    /// No slice lists it.
+    case none
+    /// A slice lists it ready, or it is the last endpoint of a Service still serving (the
+    /// proxies fall back to terminating endpoints when no other is ready).
+    case receiving
+    /// Listed, but every Service listing it has another ready endpoint.
+    case drained
 }
 
 public struct AgentConfig: Sendable {
@@ -85,6 +99,37 @@ public final class PodAgent {
         var memory = PodMemory()
         var statusInFlight = false
         var finishing = false
+        /// When a terminating pod was first seen drained of Service traffic.
+        var drainedSinceNanos: Int64?
+    }
+
+    /// A terminating pod that Services may still send connections to keeps running (its
+    /// containers get their stop signal later): while a slice lists it ready (the endpoints
+    /// controller has not caught up with the deletion) or it is the last endpoint of a Service
+    /// (the proxies fall back to it until a replacement is ready), looked at again every
+    /// `drainPollNanos`; then `drainSettleNanos` more, for every member's proxy to have
+    /// applied the change (their syncs take milliseconds). Never past half the grace period.
+    static let drainPollNanos: Int64 = 100_000_000
+    static let drainSettleNanos: Int64 = 500_000_000
+
+    /// Until when the terminating `pod` keeps running; nil: stop it now.
+    func drainUntil(_ pod: Pod, uid: String, now: Int64) -> Int64? {
+        guard let deadline = pod.metadata.deletionTimestamp else { return nil }
+        let graceNanos = PodPlan.graceSeconds(pod) * 1_000_000_000
+        let limit = deadline.unixSeconds * 1_000_000_000 - graceNanos / 2
+        guard now < limit else { return nil }
+        switch host.serviceTraffic(to: pod) {
+        case .none:
+            return nil
+        case .receiving:
+            workers[uid]?.drainedSinceNanos = nil
+            return min(now + Self.drainPollNanos, limit)
+        case .drained:
+            let since = workers[uid]?.drainedSinceNanos ?? now
+            workers[uid]?.drainedSinceNanos = since
+            let until = min(since + Self.drainSettleNanos, limit)
+            return until > now ? until : nil
+        }
     }
 
     public init(host: AgentHost, runtime: ContainerRuntime, config: AgentConfig = AgentConfig()) {
@@ -135,8 +180,9 @@ public final class PodAgent {
             dirty.insert(uid)
             return
         }
-        let context = PodPlanContext(nowNanos: now, podLogRoot: config.podLogRoot, dnsServers: config.dnsServers,
+        var context = PodPlanContext(nowNanos: now, podLogRoot: config.podLogRoot, dnsServers: config.dnsServers,
                                      dnsSearchDomain: config.dnsSearchDomain)
+        if let pod, pod.isTerminating { context.drainUntilNanos = drainUntil(pod, uid: uid, now: now) }
         let step = PodPlan.next(pod: pod, view: view, memory: worker.memory, context: context)
         workers[uid]?.wakeAtNanos = nil
         switch step {

@@ -128,6 +128,9 @@ public struct PodPlanContext: Sendable {
     public var podLogRoot: String
     public var dnsServers: [String]
     public var dnsSearchDomain: String
+    /// A terminating pod's containers keep running until then (Services may still send it
+    /// connections: `PodAgent.drainUntil`).
+    public var drainUntilNanos: Int64?
 
     public init(nowNanos: Int64, podLogRoot: String = "/var/log/pods", dnsServers: [String] = [], dnsSearchDomain: String = "cluster.local") {
         self.nowNanos = nowNanos
@@ -156,6 +159,9 @@ public enum PodPlan {
 
     /// The next step for the pod with this uid. `pod` is nil once the store no longer has it.
     public static func next(pod: Pod?, view: PodRuntimeView, memory: PodMemory, context: PodPlanContext) -> PodStep {
+        if let pod, pod.isTerminating, let until = context.drainUntilNanos, context.nowNanos < until {
+            return .wait(untilNanos: until)
+        }
         guard let pod, !pod.isTerminating else { return teardown(pod: pod, view: view) }
         if pod.isTerminal { return settle(view: view) }
 

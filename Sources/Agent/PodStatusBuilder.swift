@@ -91,7 +91,7 @@ public enum PodStatusBuilder {
             status.state = ContainerState(running: ContainerStateRunning(startedAt: latest.startedAtNanos > 0 ? time(latest.startedAtNanos) : nil))
             let started = container.startupProbe == nil || verdicts.started
             status.started = started
-            status.ready = started && (container.readinessProbe == nil ? true : verdicts.ready == true)
+            status.ready = started && (PodAgent.probe(container, .readiness) == nil ? true : verdicts.ready == true)
         case .exited:
             let willRestart = PodPlan.shouldRestart(pod: pod, exitCode: latest.exitCode) && !pod.isTerminating
             if willRestart {

@@ -336,6 +336,24 @@ final class MemberPodHost: AgentHost {
         member.recordPodEvent(pod, type: type, reason: reason, message: message)
     }
 
+    func serviceTraffic(to pod: Pod) -> ServiceTraffic {
+        let ip = pod.status.podIP
+        guard !ip.isEmpty else { return .none }
+        let slices = member.store.list(.endpointSlice, namespace: pod.metadata.namespace).items.compactMap(EndpointSlice.init)
+        var listed = false
+        for (_, ofService) in Dictionary(grouping: slices, by: { $0.metadata.labels[EndpointSlice.serviceNameLabel] ?? "" }) {
+            let endpoints = ofService.flatMap(\.endpoints)
+            let mine = endpoints.filter { $0.addresses.contains(ip) }
+            guard !mine.isEmpty else { continue }
+            listed = true
+            func ready(_ endpoint: Endpoint) -> Bool { endpoint.conditions.ready != false && endpoint.conditions.terminating != true }
+            if mine.contains(where: ready) { return .receiving }
+            let othersReady = endpoints.contains { ready($0) && !$0.addresses.contains(ip) }
+            if !othersReady && mine.contains(where: { $0.conditions.serving == true }) { return .receiving }
+        }
+        return listed ? .drained : .none
+    }
+
     func configMap(namespace: String, name: String) -> ConfigMap? {
         member.store.get(ObjectKey(kind: .configMap, namespace: namespace, name: name)).flatMap(ConfigMap.init)
     }

@@ -99,19 +99,37 @@ public enum ProxyModel {
             guard let proto = ProxyProtocol(rawValue: (servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol).lowercased()) else { continue }
             let nodePort = spec.type == "NodePort" || spec.type == "LoadBalancer" ? servicePort.nodePort : 0
             guard clusterIP != nil || nodePort != 0 else { continue }
+            // Ready endpoints; only when there is none, the terminating ones still serving (as
+            // kube-proxy does since Kubernetes 1.26: a Deployment of one pod rolling over keeps
+            // its old pod answering until the new one is ready, and the node agent keeps that
+            // old pod running while it is the one left: docs/agent.md).
             var endpoints: Set<ProxyEndpoint> = []
             var local: Set<ProxyEndpoint> = []
+            var terminating: Set<ProxyEndpoint> = []
+            var localTerminating: Set<ProxyEndpoint> = []
             for slice in slices {
                 guard let slicePort = slice.ports.first(where: {
                     ($0.name ?? "") == servicePort.name && ($0.protocol ?? "TCP").lowercased() == proto.rawValue
                 }), let number = slicePort.port, (1...65535).contains(number) else { continue }
-                for endpoint in slice.endpoints where endpoint.conditions.ready != false && endpoint.conditions.terminating != true {
+                for endpoint in slice.endpoints {
+                    let conditions = endpoint.conditions
+                    let ready = conditions.ready != false && conditions.terminating != true
+                    guard ready || (conditions.terminating == true && conditions.serving == true) else { continue }
                     for address in endpoint.addresses where IPv4.parse(address) != nil {
-                        endpoints.insert(ProxyEndpoint(ip: address, port: number))
-                        if let localNode, endpoint.nodeName == localNode { local.insert(ProxyEndpoint(ip: address, port: number)) }
+                        let target = ProxyEndpoint(ip: address, port: number)
+                        let here = localNode != nil && endpoint.nodeName == localNode
+                        if ready {
+                            endpoints.insert(target)
+                            if here { local.insert(target) }
+                        } else {
+                            terminating.insert(target)
+                            if here { localTerminating.insert(target) }
+                        }
                     }
                 }
             }
+            if endpoints.isEmpty { endpoints = terminating }
+            if local.isEmpty { local = localTerminating }
             var port = ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
                                  port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
                                  endpoints: endpoints.sorted())

@@ -264,6 +264,8 @@ final class ThreadedAgentHost: AgentHost, @unchecked Sendable {
         events.append("\(pod.metadata.name) \(reason): \(message)")
     }
 
+    func serviceTraffic(to pod: Pod) -> ServiceTraffic { .none }
+
     func configMap(namespace: String, name: String) -> ConfigMap? { nil }
     func secret(namespace: String, name: String) -> Secret? { nil }
 

@@ -215,4 +215,8 @@ final class FakeAgentHost: AgentHost {
 
     func configMap(namespace: String, name: String) -> ConfigMap? { configMaps["\(namespace)/\(name)"] }
     func secret(namespace: String, name: String) -> Secret? { nil }
+
+    /// What the EndpointSlices would say of each pod (by name); none when unset.
+    var traffic: [String: ServiceTraffic] = [:]
+    func serviceTraffic(to pod: Pod) -> ServiceTraffic { traffic[pod.metadata.name] ?? .none }
 }

@@ -176,6 +176,49 @@ final class PodAgentTests: XCTestCase {
         XCTAssertEqual(runtime.with { $0.sandboxes.count }, 0, "the sandbox outlived its pod")
     }
 
+    /// A terminating pod that a Service still sends connections to keeps running until its
+    /// endpoint is drained, then a moment more; never past half its grace period.
+    func testATerminatingPodKeepsServingUntilItsEndpointIsDrained() {
+        runtime.setNow(host.unixNanos)
+        add(pod("web-1") { $0.spec.terminationGracePeriodSeconds = 30 })
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 1)
+        let deletedAt = host.unixNanos / Self.second
+        host.pods["uid-web-1"]!.metadata.deletionTimestamp = MetaTime(unixSeconds: deletedAt + 30)
+        host.pods["uid-web-1"]!.metadata.deletionGracePeriodSeconds = 30
+        host.traffic["web-1"] = .receiving
+        agent.podsChanged(["uid-web-1"])
+        settle()
+        advance(seconds: 2)
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 1, "still the Service's endpoint: not stopped")
+        host.traffic["web-1"] = .drained
+        agent.podsChanged(["uid-web-1"])
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 1, "drained a moment ago: the other proxies may not have applied it")
+        host.unixNanos += PodAgent.drainSettleNanos
+        runtime.with { $0.nowNanos = self.host.unixNanos }
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 0, "drained: stopped")
+        XCTAssertEqual(host.deletionsFinished, ["web-1"])
+
+        // One that stays the last endpoint is stopped halfway through its grace period.
+        add(pod("web-2") { $0.spec.terminationGracePeriodSeconds = 10 })
+        settle()
+        let deleted = host.unixNanos / Self.second
+        host.pods["uid-web-2"]!.metadata.deletionTimestamp = MetaTime(unixSeconds: deleted + 10)
+        host.pods["uid-web-2"]!.metadata.deletionGracePeriodSeconds = 10
+        host.traffic["web-2"] = .receiving
+        agent.podsChanged(["uid-web-2"])
+        settle()
+        advance(seconds: 4)
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-web-2").count, 1)
+        advance(seconds: 2)
+        settle()
+        XCTAssertEqual(runtime.running(podUID: "uid-web-2").count, 0, "half the grace period is the most a drain waits")
+    }
+
     func testAFailedPullIsRetriedWithBackoff() {
         runtime.setNow(host.unixNanos)
         runtime.with { $0.failingPulls["registry:5000/missing:1"] = "not found" }

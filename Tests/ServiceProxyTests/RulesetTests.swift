@@ -32,6 +32,21 @@ final class RulesetTests: XCTestCase {
         XCTAssertEqual(model["default/web/udp/53"]?.endpoints.map(\.port), [5353, 5353])
     }
 
+    func testTerminatingEndpointsStillServingAreUsedOnlyWhenNoneIsReady() {
+        let web = service("web", ip: "10.96.0.20", ports: [("http", 80, "TCP", 0)])
+        var slice = endpointSlice("web", ports: [("http", 8080, "TCP")], endpoints: [("10.244.1.5", false, true), ("10.244.2.7", false, true)])
+        slice.endpoints[0].conditions.serving = true
+        slice.endpoints[1].conditions.serving = false
+        XCTAssertEqual(ProxyModel.build(services: [web], slices: [slice])["default/web/tcp/80"]?.endpoints,
+                       [ProxyEndpoint(ip: "10.244.1.5", port: 8080)], "no ready endpoint: the terminating one that still serves")
+        var ready = Endpoint()
+        ready.addresses = ["10.244.3.9"]
+        ready.conditions = EndpointConditions(ready: true)
+        slice.endpoints.append(ready)
+        XCTAssertEqual(ProxyModel.build(services: [web], slices: [slice])["default/web/tcp/80"]?.endpoints,
+                       [ProxyEndpoint(ip: "10.244.3.9", port: 8080)], "a ready endpoint: terminating ones get no new connections")
+    }
+
     func testExternalTrafficPolicyLocalKeepsTheEndpointsOfThisHost() {
         var web = service("web", ip: "10.96.0.20", type: "NodePort", ports: [("http", 80, "TCP", 30000)])
         web.spec.externalTrafficPolicy = "Local"
