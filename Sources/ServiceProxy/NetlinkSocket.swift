@@ -22,10 +22,10 @@ final class NetlinkSocket {
     init(namespace: String? = nil) throws(NFTables.Failure) {
         let fd = try Self.openSocket(namespace: namespace)
         socket = fd
-        var address = sockaddr_nl()
+        var address = shoal_sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<shoal_sockaddr_nl>.size)) }
         }
         guard bound == 0 else {
             close(fd)
@@ -78,12 +78,12 @@ final class NetlinkSocket {
     }
 
     func send(_ bytes: [UInt8]) throws(NFTables.Failure) {
-        var kernel = sockaddr_nl()
+        var kernel = shoal_sockaddr_nl()
         kernel.nl_family = sa_family_t(AF_NETLINK)
         let sent = bytes.withUnsafeBytes { buffer in
             withUnsafePointer(to: &kernel) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(socket, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                    sendto(socket, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<shoal_sockaddr_nl>.size))
                 }
             }
         }

@@ -5,8 +5,9 @@ import XCTest
 /// The user story on three hosts, as docs/walkthrough.md tells it, with the real kubectl:
 /// the web image pushed to a private registry, an extensions/v1beta1 Deployment and a
 /// NodePort Service created from files, the page through every host's NodePort, a rolling
-/// update to 2.0 under a client requesting through every host, and a scale to two pods on
-/// two hosts. Prints the walkthrough's transcript (commands and answers) as it goes.
+/// update to 2.0 under a client requesting through every host, a scale to two pods on two
+/// hosts, and a host that silently loses its network and comes back. Prints the
+/// walkthrough's transcript (commands and answers).
 final class WalkthroughTests: XCTestCase {
     func testTheWalkthrough() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/debootstrap") else {
@@ -26,27 +27,15 @@ final class WalkthroughTests: XCTestCase {
         story.say("scripts/web-image push \(cluster.registryAddress)", "(web:1.0, web:2.0)")
 
         story.step("3. kubectl create -f deploy.yml (extensions/v1beta1, no selector)")
+        // The repository's files (docker/web/), with this test's registry and the edits a
+        // user makes by hand.
         let deploy = cluster.base + ".deploy.yml"
+        let deployment = try String(contentsOfFile: cluster.repository + "/docker/web/deploy.yml", encoding: .utf8)
+        XCTAssertTrue(deployment.contains("image: 10.88.0.254:5000/web:1.0") && deployment.contains("replicas: 1"), deployment)
         func writeDeployment(version: String, replicas: Int) throws {
-            try """
-            apiVersion: extensions/v1beta1
-            kind: Deployment
-            metadata:
-              name: web-deployment
-            spec:
-              replicas: \(replicas)
-              template:
-                metadata:
-                  labels:
-                    app: web
-                spec:
-                  containers:
-                  - name: web
-                    image: \(cluster.registryAddress)/web:\(version)
-                    ports:
-                    - containerPort: 80
-
-            """.write(toFile: deploy, atomically: true, encoding: .utf8)
+            try deployment.replacingOccurrences(of: "10.88.0.254:5000/web:1.0", with: "\(cluster.registryAddress)/web:\(version)")
+                .replacingOccurrences(of: "replicas: 1", with: "replicas: \(replicas)")
+                .write(toFile: deploy, atomically: true, encoding: .utf8)
         }
         try writeDeployment(version: "1.0", replicas: 1)
         story.say("kubectl create -f deploy.yml", try cluster.k(["create", "-f", deploy]))
@@ -57,23 +46,7 @@ final class WalkthroughTests: XCTestCase {
         story.say("kubectl get pods", try cluster.k(["get", "pods"]))
 
         story.step("4. kubectl create -f service.yml (NodePort 30000)")
-        let service = cluster.base + ".service.yml"
-        try """
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: web-np
-        spec:
-          type: NodePort
-          selector:
-            app: web
-          ports:
-          - protocol: TCP
-            port: 80
-            targetPort: 80
-            nodePort: 30000
-
-        """.write(toFile: service, atomically: true, encoding: .utf8)
+        let service = cluster.repository + "/docker/web/service.yml"
         story.say("kubectl create -f service.yml", try cluster.k(["create", "-f", service]))
         let services = try cluster.k(["get", "services"])
         story.say("kubectl get services", services)
@@ -134,6 +107,65 @@ final class WalkthroughTests: XCTestCase {
             }
             story.say("curl \(address):30000/test.php (repeated)", seen.sorted().joined(separator: "\n"))
         }
+
+        story.step("7. a host with a pod loses its network (a silent cut), then comes back")
+        let victimIndex = try XCTUnwrap(addresses.indices.dropFirst().first { index in
+            scaled.contains { $0.node == "shoal-" + addresses[index].replacingOccurrences(of: ".", with: "-") }
+        }, "a pod on a host other than h1 (kubectl talks to h1)")
+        let victim = hosts[victimIndex]
+        let victimNode = "shoal-" + addresses[victimIndex].replacingOccurrences(of: ".", with: "-")
+        let lostPod = try XCTUnwrap(scaled.first { $0.node == victimNode })
+        let survivors = addresses.indices.filter { $0 != victimIndex }.map { addresses[$0] }
+        let loss = NodePortClient(addresses: survivors, path: "/test.php")
+        loss.start()
+        usleep(500_000)
+        let cutAt = Date()
+        story.say("scripts/cluster cut \(victim)", try cluster.cluster(["cut", victim]))
+        try cluster.waitFor("a replacement pod Ready on a survivor", timeout: 60) {
+            let pods = try cluster.pods("app=web")
+            return pods.filter { $0.ready && $0.node != victimNode }.count == 2
+        }
+        let replaced = Date().timeIntervalSince(cutAt)
+        try cluster.waitFor("\(victim) NotReady", timeout: 30) {
+            try cluster.k(["get", "nodes"]).split(separator: "\n").contains { $0.hasPrefix(victimNode + " ") && $0.contains("NotReady") }
+        }
+        story.say("kubectl get nodes", try cluster.k(["get", "nodes"]))
+        story.say("kubectl get pods -o wide", try cluster.k(["get", "pods", "-o", "wide"]))
+        // The survivors answer every request again: 3 s in a row without a failure.
+        var quietSince = Date()
+        var lastFailures = 0
+        try cluster.waitFor("the survivors' NodePorts answering every request", timeout: 60) {
+            let failed = loss.snapshot().failed
+            if failed != lastFailures {
+                lastFailures = failed
+                quietSince = Date()
+            }
+            return Date().timeIntervalSince(quietSince) >= 3
+        }
+        let outage = loss.stop()
+        story.say("(the client on \(survivors.joined(separator: ", ")) meanwhile)", outage.summary
+                  + String(format: "; last failure %.2f s after the cut; replacement Ready after %.2f s",
+                           outage.lastFailure.map { $0.timeIntervalSince(cutAt) } ?? 0, replaced))
+        XCTAssertEqual(outage.unexpected, [])
+        XCTAssertGreaterThan(outage.versionTwo, 0)
+
+        story.say("scripts/cluster heal \(victim)", try cluster.cluster(["heal", victim]))
+        try cluster.waitFor("\(victim) Ready again", timeout: 60) {
+            try cluster.k(["get", "nodes"]).split(separator: "\n").contains { $0.hasPrefix(victimNode + " ") && $0.contains(" Ready") }
+        }
+        story.say("kubectl get nodes", try cluster.k(["get", "nodes"]))
+        // Its old container is not served: through every host, only the current pods answer.
+        let now = try cluster.pods("app=web")
+        XCTAssertFalse(now.contains { $0.name == lostPod.name }, "the lost pod was replaced, not kept: \(now.map(\.name))")
+        let current = Set(now.map(\.ip))
+        for address in addresses {
+            for _ in 0..<12 {
+                let answer = try cluster.tool(["/usr/bin/curl", "-s", "-m", "2", "http://\(address):30000/test.php"])
+                let ip = String(answer.split(separator: "\n").last ?? "")
+                XCTAssertTrue(current.contains(ip), "through \(address): \(ip) is not a current pod (\(current.sorted()))")
+            }
+        }
+        story.say("curl <every host>:30000/test.php (repeated)", current.sorted().joined(separator: "\n"))
         print(story.text)
     }
 }
@@ -162,6 +194,7 @@ final class NodePortClient: @unchecked Sendable {
         var failed = 0
         var failures: [String] = []
         var unexpected: [String] = []
+        var lastFailure: Date?
 
         var summary: String {
             "\(versionOne + versionTwo + failed) requests: \(versionOne) answered by 1.0, \(versionTwo) by 2.0, \(failed) failed"
@@ -201,11 +234,15 @@ final class NodePortClient: @unchecked Sendable {
                 case .failure(let reason):
                     tally.failed += 1
                     tally.failures.append("\(address): \(reason)")
+                    tally.lastFailure = Date()
                 }
             }
         }
         done.signal()
     }
+
+    /// The counts so far.
+    func snapshot() -> Tally { lock.withLock { tally } }
 
     func stop() -> Tally {
         lock.withLock { running = false }
