@@ -7,7 +7,7 @@ struct ShoalBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shoal-bench",
         abstract: "Benchmarks for shoal (results: a table on stdout and a JSON file).",
-        subcommands: [RaftCoreBenchmark.self, WALBenchmark.self, SnapshotBenchmark.self, FailoverBenchmark.self, APIBenchmark.self, AdmissionBenchmark.self, PodsBenchmark.self, PodNetworkBenchmark.self, ProxyBenchmark.self,
+        subcommands: [RaftCoreBenchmark.self, WALBenchmark.self, SnapshotBenchmark.self, FailoverBenchmark.self, APIBenchmark.self, AdmissionBenchmark.self, PodsBenchmark.self, PodNetworkBenchmark.self, ProxyBenchmark.self, WorkloadBenchmark.self,
                       SchedulerBenchmark.self])
 }
 

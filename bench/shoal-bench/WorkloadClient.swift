@@ -1,0 +1,87 @@
+// The workload benchmark's client: GET /test.php at a fixed rate through a set of NodePorts
+// (round-robin), each request a new TCP connection with a deadline, every outcome kept with
+// its time, so a run can say when the last request failed and how many did.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class WorkloadClient: @unchecked Sendable {
+    struct Outcome {
+        var atNanos: UInt64
+        var ok: Bool
+        /// The answering pod's address (the page's last line), when it answered.
+        var pod: String
+    }
+
+    private let addresses: [String]
+    private let port: UInt16
+    private let intervalNanos: UInt64
+    private let lock = NSLock()
+    private var outcomes: [Outcome] = []
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+
+    /// How long one request may take before it counts as failed, in milliseconds.
+    static let requestTimeoutMilliseconds: UInt64 = 1_000
+    /// Requests in flight at most (a request to a dead endpoint waits for its deadline).
+    static let threads = 8
+
+    /// `rate`: requests per second in all.
+    init(addresses: [String], port: UInt16 = 30000, rate: Int) {
+        self.addresses = addresses
+        self.port = port
+        intervalNanos = 1_000_000_000 / UInt64(max(1, rate)) * UInt64(Self.threads)
+    }
+
+    func start() {
+        for thread in 0..<Self.threads {
+            Thread { [self] in
+                var next = monotonicNanoseconds() + UInt64(thread) * intervalNanos / UInt64(Self.threads)
+                var index = thread
+                while lock.withLock({ running }) {
+                    let now = monotonicNanoseconds()
+                    if now < next { sleepNanoseconds(next - now) }
+                    next += intervalNanos
+                    let address = addresses[index % addresses.count]
+                    index += 1
+                    let started = monotonicNanoseconds()
+                    let pod = Self.get(address, port: port, deadline: started + Self.requestTimeoutMilliseconds * 1_000_000)
+                    lock.withLock { outcomes.append(Outcome(atNanos: started, ok: pod != nil, pod: pod ?? "")) }
+                }
+                done.signal()
+            }.start()
+        }
+    }
+
+    /// Everything so far, by start time.
+    func snapshot() -> [Outcome] { lock.withLock { outcomes }.sorted { $0.atNanos < $1.atNanos } }
+
+    func stop() -> [Outcome] {
+        lock.withLock { running = false }
+        for _ in 0..<Self.threads { done.wait() }
+        return snapshot()
+    }
+
+    /// One GET over a new connection; the pod's address from the page, or nil on any failure.
+    static func get(_ address: String, port: UInt16, deadline: UInt64) -> String? {
+        guard case .success(let socketFD) = BenchSocket.connect(host: address, port: port, deadline: deadline) else { return nil }
+        defer { close(socketFD) }
+        let request = Array("GET /test.php HTTP/1.0\r\nHost: \(address)\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(socketFD, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            guard BenchSocket.waitFor(socketFD, events: Int16(POLLIN), deadline: deadline) else { return nil }
+            let count = buffer.withUnsafeMutableBytes { recv(socketFD, $0.baseAddress, $0.count, 0) }
+            if count < 0 && (errno == EAGAIN || errno == EINTR) { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            response += buffer[0..<count]
+            guard response.count < 1 << 16 else { return nil }
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        guard text.hasPrefix("HTTP/1.1 200") || text.hasPrefix("HTTP/1.0 200"), text.contains("Server IP address") else { return nil }
+        return text.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+}
