@@ -146,6 +146,8 @@ public enum PodPlan {
     public static let backoffMaxNanos: Int64 = 300_000_000_000
     /// A container that ran this long before it exited starts its back-off afresh.
     public static let backoffResetNanos: Int64 = 600_000_000_000
+    /// How long a container may stay created without being started before it is replaced.
+    public static let createdWithoutStartNanos: Int64 = 2_000_000_000
     /// Seconds a pod without terminationGracePeriodSeconds gets (Kubernetes' default).
     public static let defaultGraceSeconds: Int64 = 30
 
@@ -189,7 +191,16 @@ public enum PodPlan {
                                        sandboxSpec: spec, pull: pullDecision(container))
             }
             switch latest.state {
+            case .created where context.nowNanos - latest.createdAtNanos > createdWithoutStartNanos:
+                // Created but never started (the start failed halfway, or the agent stopped
+                // between the two): it would sit there forever, "running" to the status and to
+                // no one else. Removed, it is started afresh (a stop is no-op for CRI here).
+                return .removeContainer(id: latest.id)
             case .running, .created, .unknown:
+                if latest.state == .created {
+                    let replaceAt = latest.createdAtNanos + createdWithoutStartNanos + 1
+                    wakeAt = min(wakeAt ?? replaceAt, replaceAt)
+                }
                 if latest.sandboxID != sandbox.id {
                     return .stopContainer(id: latest.id, name: latest.name, graceSeconds: graceSeconds(pod), reason: "SandboxChanged")
                 }

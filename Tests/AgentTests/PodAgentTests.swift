@@ -219,6 +219,24 @@ final class PodAgentTests: XCTestCase {
         XCTAssertEqual(runtime.running(podUID: "uid-web-2").count, 0, "half the grace period is the most a drain waits")
     }
 
+    /// A container created but never started (a start that failed halfway) is replaced, not
+    /// left "running" forever.
+    func testAContainerThatWasNeverStartedIsReplaced() {
+        runtime.setNow(host.unixNanos)
+        add(pod("web-1"))
+        settle()
+        let first = runtime.running(podUID: "uid-web-1")[0].id
+        runtime.with { $0.containers[first]!.state = .created }
+        agent.podsChanged(["uid-web-1"])
+        advance(seconds: 1)
+        settle()
+        XCTAssertNotNil(runtime.with { $0.containers[first] }, "a moment after its creation it may still be starting")
+        advance(seconds: 2)
+        settle()
+        XCTAssertNil(runtime.with { $0.containers[first] }, "never started: removed")
+        XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 1, "and started afresh")
+    }
+
     func testAFailedPullIsRetriedWithBackoff() {
         runtime.setNow(host.unixNanos)
         runtime.with { $0.failingPulls["registry:5000/missing:1"] = "not found" }

@@ -231,6 +231,7 @@ final class WorkloadCluster {
         let after = outcomes.filter { $0.atNanos + WorkloadClient.requestTimeoutMilliseconds * 1_000_000 >= lostAt }
         let failed = after.filter { !$0.ok }
         var trial = HostLossTrial(host: cluster.members[target].name, podsOnHost: podsOnVictim, requests: after.count, failed: failed.count)
+        trial.reasons = WorkloadRun.reasons(after)
         trial.lastFailureSeconds = failed.last.map { max(0, (Double($0.atNanos) - Double(lostAt)) / 1e9) } ?? 0
         trial.replacementReadySeconds = replacedAt.map { Double($0 - lostAt) / 1e9 }
         // Repair: the host back, Ready, before the next case.
@@ -248,13 +249,14 @@ final class WorkloadCluster {
         client.start()
         sleepNanoseconds(1_000_000_000)
         let started = monotonicNanoseconds()
-        try deploy(replicas: replicas, version: next, wait: false)
-        _ = try kubectl(["rollout", "status", "deployment/web", "--timeout=300s"], timeout: 310)
+        // Done: every pod of the new version Ready, none of the old one left (being deleted
+        // counts as left).
+        try deploy(replicas: replicas, version: next)
         let finished = monotonicNanoseconds()
         sleepNanoseconds(1_000_000_000)
         let outcomes = client.stop().filter { $0.atNanos >= started }
         return RollingUpdateResult(replicas: replicas, seconds: Double(finished - started) / 1e9, requests: outcomes.count,
-                                   failed: outcomes.filter { !$0.ok }.count)
+                                   failed: outcomes.filter { !$0.ok }.count, reasons: WorkloadRun.reasons(outcomes))
     }
 
     /// 1 → `count` pods: until all are Ready, and until the client has been answered by all.
@@ -276,7 +278,7 @@ final class WorkloadCluster {
         let outcomes = client.stop().filter { $0.atNanos >= started }
         try deploy(replicas: 1, version: version)
         return ScaleOutResult(pods: count, readySeconds: Double(readyAt! - started) / 1e9, servingSeconds: Double(servingAt! - started) / 1e9,
-                              requests: outcomes.count, failed: outcomes.filter { !$0.ok }.count)
+                              requests: outcomes.count, failed: outcomes.filter { !$0.ok }.count, reasons: WorkloadRun.reasons(outcomes))
     }
 
     private func waitUntil(_ what: String, timeout: Double, _ condition: () throws -> Bool) throws {

@@ -10,7 +10,7 @@ final class WorkloadClient: @unchecked Sendable {
     struct Outcome {
         var atNanos: UInt64
         var ok: Bool
-        /// The answering pod's address (the page's last line), when it answered.
+        /// The answering pod's address (the page's last line) when it answered, else why not.
         var pod: String
     }
 
@@ -46,8 +46,13 @@ final class WorkloadClient: @unchecked Sendable {
                     let address = addresses[index % addresses.count]
                     index += 1
                     let started = monotonicNanoseconds()
-                    let pod = Self.get(address, port: port, deadline: started + Self.requestTimeoutMilliseconds * 1_000_000)
-                    lock.withLock { outcomes.append(Outcome(atNanos: started, ok: pod != nil, pod: pod ?? "")) }
+                    let answer = Self.get(address, port: port, deadline: started + Self.requestTimeoutMilliseconds * 1_000_000)
+                    let outcome: Outcome
+                    switch answer {
+                    case .success(let pod): outcome = Outcome(atNanos: started, ok: true, pod: pod)
+                    case .failure(let reason): outcome = Outcome(atNanos: started, ok: false, pod: reason.description)
+                    }
+                    lock.withLock { outcomes.append(outcome) }
                 }
                 done.signal()
             }.start()
@@ -63,25 +68,36 @@ final class WorkloadClient: @unchecked Sendable {
         return snapshot()
     }
 
-    /// One GET over a new connection; the pod's address from the page, or nil on any failure.
-    static func get(_ address: String, port: UInt16, deadline: UInt64) -> String? {
-        guard case .success(let socketFD) = BenchSocket.connect(host: address, port: port, deadline: deadline) else { return nil }
+    /// One GET over a new connection: the pod's address from the page, or why there is none
+    /// ("connect refused", "connect timed out", "read timed out", "reset", "status ...").
+    static func get(_ address: String, port: UInt16, deadline: UInt64) -> Result<String, BenchFailure> {
+        let socketFD: Int32
+        switch BenchSocket.connect(host: address, port: port, deadline: deadline) {
+        case .success(let fd): socketFD = fd
+        case .failure(let failure):
+            return .failure(BenchFailure(failure.description.contains("timed out") ? "connect timed out"
+                                         : failure.description.contains("refused") ? "connect refused" : "connect failed"))
+        }
         defer { close(socketFD) }
         let request = Array("GET /test.php HTTP/1.0\r\nHost: \(address)\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(socketFD, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        guard request.withUnsafeBytes({ send(socketFD, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+            return .failure(BenchFailure("send failed"))
+        }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            guard BenchSocket.waitFor(socketFD, events: Int16(POLLIN), deadline: deadline) else { return nil }
+            guard BenchSocket.waitFor(socketFD, events: Int16(POLLIN), deadline: deadline) else { return .failure(BenchFailure("read timed out")) }
             let count = buffer.withUnsafeMutableBytes { recv(socketFD, $0.baseAddress, $0.count, 0) }
             if count < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-            guard count >= 0 else { return nil }
+            guard count >= 0 else { return .failure(BenchFailure(errno == ECONNRESET ? "reset" : "read failed")) }
             if count == 0 { break }
             response += buffer[0..<count]
-            guard response.count < 1 << 16 else { return nil }
+            guard response.count < 1 << 16 else { return .failure(BenchFailure("answer over 64 KiB")) }
         }
         let text = String(decoding: response, as: UTF8.self)
-        guard text.hasPrefix("HTTP/1.1 200") || text.hasPrefix("HTTP/1.0 200"), text.contains("Server IP address") else { return nil }
-        return text.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard text.hasPrefix("HTTP/1.1 200") || text.hasPrefix("HTTP/1.0 200"), text.contains("Server IP address") else {
+            return .failure(BenchFailure("status " + (text.split(separator: "\r\n").first.map(String.init) ?? "none")))
+        }
+        return .success(text.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "")
     }
 }

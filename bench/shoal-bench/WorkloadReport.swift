@@ -7,6 +7,7 @@ struct HostLossTrial: Codable {
     var podsOnHost: Int
     var requests: Int
     var failed: Int
+    var reasons: [String: Int] = [:]
     /// From the loss to the start of the last request that failed (0: none failed), seconds.
     var lastFailureSeconds = 0.0
     /// From the loss to `replicas` pods Ready on the survivors, seconds.
@@ -22,6 +23,7 @@ struct HostLossTrial: Codable {
     var summary: String {
         String(format: "%@ (%d pods on it): last failure %.2f s after, replacement Ready %@, %d of %d requests failed", host, podsOnHost,
                lastFailureSeconds, replacementReadySeconds.map { String(format: "%.2f s", $0) } ?? "never", failed, requests)
+            + WorkloadRun.reasonText(reasons)
     }
 }
 
@@ -37,8 +39,10 @@ struct RollingUpdateResult: Codable {
     var seconds: Double
     var requests: Int
     var failed: Int
+    /// Failed requests by reason ("connect refused", "read timed out", ...).
+    var reasons: [String: Int] = [:]
 
-    var summary: String { String(format: "%.1f s, %d of %d requests failed", seconds, failed, requests) }
+    var summary: String { String(format: "%.1f s, %d of %d requests failed", seconds, failed, requests) + WorkloadRun.reasonText(reasons) }
 }
 
 struct ScaleOutResult: Codable {
@@ -47,9 +51,11 @@ struct ScaleOutResult: Codable {
     var servingSeconds: Double
     var requests: Int
     var failed: Int
+    var reasons: [String: Int] = [:]
 
     var summary: String {
         String(format: "all Ready after %.1f s, all answering after %.1f s, %d of %d requests failed", readySeconds, servingSeconds, failed, requests)
+            + WorkloadRun.reasonText(reasons)
     }
 }
 
@@ -63,6 +69,15 @@ struct WorkloadRun: Codable {
     var rollingUpdates: [RollingUpdateResult] = []
     var scaleOut: ScaleOutResult?
     var seconds = 0.0
+
+    /// Failures by reason, e.g. " (read timed out 12, connect refused 1)"; empty for none.
+    static func reasonText(_ reasons: [String: Int]) -> String {
+        reasons.isEmpty ? "" : " (" + reasons.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+    }
+
+    static func reasons(_ outcomes: [WorkloadClient.Outcome]) -> [String: Int] {
+        outcomes.filter { !$0.ok }.reduce(into: [:]) { $0[$1.pod, default: 0] += 1 }
+    }
 
     /// The value at the `p`th percentile (nearest rank) of `values`.
     static func percentile(_ values: [Double], _ p: Double) -> Double? {
