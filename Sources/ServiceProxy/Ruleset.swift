@@ -112,7 +112,7 @@ public enum Ruleset {
                 result.before += afterObjects.chains.filter { existing.contains($0) }.map { "flush chain \(table) \($0)" }
                 result.before += rules(after, config: config)
             }
-            result.elements.merge(old: before, new: after, keptMaps: Set(beforeObjects?.maps ?? []).intersection(afterObjects?.maps ?? []))
+            result.elements.merge(old: before, new: after)
             // What the new rules no longer use goes once no element refers to it.
             if let beforeObjects {
                 let keptChains = Set(afterObjects?.chains ?? [])
@@ -143,7 +143,7 @@ public enum Ruleset {
             chains = ["svc-\(port.id)"] + (local ? ["local-\(port.id)"] : [])
                 + (port.affinitySeconds != nil ? port.endpoints.map { Ruleset.endpointChain(port, $0) } : [])
             sets = port.affinitySeconds.map { seconds in port.endpoints.map { AffinitySet(name: Ruleset.affinitySet(port, $0, seconds), seconds: seconds) } } ?? []
-            maps = port.affinitySeconds != nil ? [] : [Ruleset.endpointMap(port)] + (local ? [Ruleset.localEndpointMap(port)] : [])
+            maps = Ruleset.endpointMaps(port).map(\.name)
         }
     }
 

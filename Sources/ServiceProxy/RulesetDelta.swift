@@ -54,27 +54,21 @@ public struct ElementChanges: Equatable, Sendable {
     }
 
     /// Adds what turns one port's elements from `old`'s into `new`'s. The shared sets change
-    /// element by element; a port's own endpoint maps that stay (`keptMaps`) are emptied and
-    /// filled again when their contents differ (intervals move when the count changes); maps
-    /// that come are filled, maps that go leave with their elements.
-    mutating func merge(old: ProxyPort?, new: ProxyPort?, keptMaps: Set<String>) {
+    /// element by element; a port's own endpoint maps that stay are emptied and filled again
+    /// when their contents differ (intervals move when the count changes); maps that come are
+    /// filled, maps that go leave with their elements.
+    mutating func merge(old: ProxyPort?, new: ProxyPort?) {
         let oldShared = old.map(Ruleset.sharedElements) ?? []
         let newShared = new.map(Ruleset.sharedElements) ?? []
         removed += oldShared.filter { !newShared.contains($0) }
         added += newShared.filter { !oldShared.contains($0) }
-        let oldOwn = Dictionary(grouping: (old.map(Ruleset.elements) ?? []).filter { !oldShared.contains($0) }, by: \.set)
-        let newOwn = Dictionary(grouping: (new.map(Ruleset.elements) ?? []).filter { !newShared.contains($0) }, by: \.set)
-        for map in newMaps(new) {
-            let contents = newOwn[map] ?? []
-            if keptMaps.contains(map) {
-                guard contents != (oldOwn[map] ?? []) else { continue }
-                if oldOwn[map] != nil { flushed.append(map) }
+        let oldMaps = Dictionary(uniqueKeysWithValues: (old.map(Ruleset.endpointMaps) ?? []).map { ($0.name, $0.endpoints) })
+        for map in new.map(Ruleset.endpointMaps) ?? [] {
+            if let before = oldMaps[map.name] {
+                guard before != map.endpoints else { continue }
+                if !before.isEmpty { flushed.append(map.name) }
             }
-            added += contents
+            added += Ruleset.slotElements(map.name, map.endpoints)
         }
-    }
-
-    private func newMaps(_ port: ProxyPort?) -> [String] {
-        port.map { Ruleset.Objects($0).maps } ?? []
     }
 }

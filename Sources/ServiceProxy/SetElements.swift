@@ -99,13 +99,12 @@ extension Ruleset {
         return result
     }
 
-    /// Every element a port owns, by the set or map it is in: the shared ones, and the
-    /// contents of its own endpoint maps.
-    static func elements(_ port: ProxyPort) -> [SetElement] {
-        var result = sharedElements(port)
-        guard port.affinitySeconds == nil else { return result }
-        result += slotElements(endpointMap(port), port.endpoints)
-        if port.externalLocal && port.nodePort != 0 { result += slotElements(localEndpointMap(port), port.localEndpoints) }
-        return result
+    /// A port's own endpoint maps, each with the endpoints it spreads connections over: the
+    /// service chain's, and the Local chain's (none with ClientIP affinity, whose chains per
+    /// endpoint choose instead).
+    static func endpointMaps(_ port: ProxyPort) -> [(name: String, endpoints: [ProxyEndpoint])] {
+        guard port.affinitySeconds == nil else { return [] }
+        return [(endpointMap(port), port.endpoints)]
+            + (port.externalLocal && port.nodePort != 0 ? [(localEndpointMap(port), port.localEndpoints)] : [])
     }
 }

@@ -31,3 +31,31 @@ func say(_ line: String) {
     print(line)
     fflush(nil)
 }
+
+/// What a benchmark on hosts with containerd (podnet, proxy, workload) has before it starts
+/// them: root and its tools checked, the machine, the repository, the shoal binary, the pod
+/// sandbox's image archive, and signal handlers that tear down what it starts (the caller
+/// runs `Cleanup.shared.runAll()` at its end).
+struct PodBenchSetup {
+    let began: UInt64
+    let machine: Machine
+    let repository: String
+    let binary: String
+    let pause: String
+
+    /// `tools`: executables the benchmark runs, with the Debian package that has each.
+    init(_ name: String, binary explicit: String?, tools: [(path: String, package: String)] = []) throws {
+        guard getuid() == 0 else { throw BenchFailure("\(name) needs root: scripts/cluster's namespaces and containerd") }
+        for tool in tools where !FileManager.default.isExecutableFile(atPath: tool.path) {
+            throw BenchFailure("\(tool.path) is missing (apt-get install \(tool.package))")
+        }
+        began = monotonicNanoseconds()
+        machine = Machine.current()
+        say("machine: \(machine.summary)")
+        repository = FileManager.default.currentDirectoryPath
+        binary = try shoalBinary(explicit: explicit, repository: repository)
+        Cleanup.shared.installSignalHandlers()
+        pause = try runCommand(["/bin/bash", "\(repository)/scripts/images", "pause-archive"], timeout: 300).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -44,17 +44,9 @@ struct PodNetworkBenchmark: ParsableCommand {
     var json = "bench/results/podnet.json"
 
     func run() throws {
-        guard getuid() == 0 else { throw BenchFailure("podnet needs root: scripts/cluster's namespaces and containerd") }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else { throw BenchFailure("wrk is missing (apt-get install wrk)") }
-        let began = monotonicNanoseconds()
-        let machine = Machine.current()
-        say("machine: \(machine.summary)")
-        let repository = FileManager.default.currentDirectoryPath
-        let binaryPath = try shoalBinary(explicit: binary, repository: repository)
-        Cleanup.shared.installSignalHandlers()
+        let setup = try PodBenchSetup("podnet", binary: binary, tools: [("/usr/bin/wrk", "wrk")])
         defer { Cleanup.shared.runAll() }
-        let pause = try runCommand(["/bin/bash", "\(repository)/scripts/images", "pause-archive"], timeout: 300).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let (began, machine, repository) = (setup.began, setup.machine, setup.repository)
 
         var record = PodNetworkRun(timestamp: timestampNow(), machine: machine, commit: gitCommit(repository),
                                    command: CommandLine.arguments.joined(separator: " "),
@@ -62,7 +54,7 @@ struct PodNetworkBenchmark: ParsableCommand {
                                                 "wrkSeconds": String(wrkSeconds), "connections": String(connections)])
         for backend in backends.split(separator: ",").map(String.init) {
             say("backend \(backend): starting 3 hosts with containerd")
-            record.results += try measure(backend: backend, repository: repository, binary: binaryPath, pause: pause)
+            record.results += try measure(backend: backend, repository: repository, binary: setup.binary, pause: setup.pause)
         }
         record.seconds = Double(monotonicNanoseconds() - began) / 1e9
         try writeJSON(record, to: json)

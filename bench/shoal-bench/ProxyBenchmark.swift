@@ -52,20 +52,10 @@ struct ProxyBenchmark: ParsableCommand {
     var json = "bench/results/proxy.json"
 
     func run() throws {
-        guard getuid() == 0 else { throw BenchFailure("proxy needs root: scripts/cluster's namespaces and containerd") }
-        for tool in ["/usr/bin/wrk", "/usr/sbin/haproxy"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            throw BenchFailure("\(tool) is missing (apt-get install wrk haproxy)")
-        }
-        let began = monotonicNanoseconds()
-        let machine = Machine.current()
-        say("machine: \(machine.summary)")
-        let repository = FileManager.default.currentDirectoryPath
-        let binaryPath = try shoalBinary(explicit: binary, repository: repository)
-        Cleanup.shared.installSignalHandlers()
+        let setup = try PodBenchSetup("proxy", binary: binary, tools: [("/usr/bin/wrk", "wrk"), ("/usr/sbin/haproxy", "haproxy")])
         defer { Cleanup.shared.runAll() }
-        let pause = try runCommand(["/bin/bash", "\(repository)/scripts/images", "pause-archive"], timeout: 300).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let hosts = PodHosts(repository: repository, base: base, net: net, binary: binaryPath, pause: pause)
+        let (began, machine, repository) = (setup.began, setup.machine, setup.repository)
+        let hosts = PodHosts(repository: repository, base: base, net: net, binary: setup.binary, pause: setup.pause)
         defer { hosts.shutDown() }
         say("starting 3 shoal hosts with containerd")
         try hosts.start()

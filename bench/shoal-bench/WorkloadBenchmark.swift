@@ -41,17 +41,10 @@ struct WorkloadBenchmark: ParsableCommand {
     var json = "bench/results/workload.json"
 
     func run() throws {
-        guard getuid() == 0 else { throw BenchFailure("workload needs root: scripts/cluster's namespaces and containerd") }
-        let began = monotonicNanoseconds()
-        let machine = Machine.current()
-        say("machine: \(machine.summary)")
-        let repository = FileManager.default.currentDirectoryPath
-        let binaryPath = try shoalBinary(explicit: binary, repository: repository)
-        Cleanup.shared.installSignalHandlers()
+        let setup = try PodBenchSetup("workload", binary: binary)
         defer { Cleanup.shared.runAll() }
-        let pause = try runCommand(["/bin/bash", "\(repository)/scripts/images", "pause-archive"], timeout: 300).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let hosts = PodHosts(repository: repository, base: base, net: net, binary: binaryPath, pause: pause)
+        let (began, machine, repository) = (setup.began, setup.machine, setup.repository)
+        let hosts = PodHosts(repository: repository, base: base, net: net, binary: setup.binary, pause: setup.pause)
         defer { hosts.shutDown() }
         say("starting 3 shoal hosts with containerd, pushing the web image")
         try hosts.start()
