@@ -150,10 +150,16 @@ public enum PodRouteApplier {
     /// Forwarding on in this namespace, and pods' traffic that leaves the cluster network
     /// masqueraded behind the node's address (one nftables table of shoal's own).
     public static func enableForwardingAndMasquerade(clusterCIDR: String) -> String? {
-        do {
-            try "1\n".write(toFile: "/proc/sys/net/ipv4/ip_forward", atomically: false, encoding: .utf8)
-        } catch {
-            return "cannot turn on forwarding: \(error)"
+        // Already on is fine: a container's /proc/sys is read-only unless its runtime
+        // unmasks it, and there the runtime sets forwarding (docker/compose.yaml's sysctls).
+        let forwarding = "/proc/sys/net/ipv4/ip_forward"
+        let current = (try? String(contentsOfFile: forwarding, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if current != "1" {
+            do {
+                try "1\n".write(toFile: forwarding, atomically: false, encoding: .utf8)
+            } catch {
+                return "cannot turn on forwarding in this network namespace (\(forwarding)): \(error)"
+            }
         }
         let ruleset = """
         table ip shoal-pods
