@@ -19,6 +19,7 @@ extension Member {
             runControllers()
             runNodeAgent()
             runPods()
+            checkPeerReachability()
             runServiceProxy()
             runClusterDNS()
             forgetRemovedPeers()

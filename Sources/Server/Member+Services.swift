@@ -31,6 +31,8 @@ struct ServicesState {
     var retryAtTick: UInt64 = 0
     var syncs: UInt64 = 0
     var failures: UInt64 = 0
+    /// The hosts this member has not heard from lately (PeerReachability.swift).
+    var reachability = PeerReachability()
     /// From a change applied on this member to its rules live in the kernel, in seconds.
     var syncDelay = MetricsHistogram(upperBounds: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
 
@@ -71,9 +73,11 @@ extension Member {
             services.inFlight = true
             let snapshot = store
             let localNode = nodeName
+            let unreachable = services.reachability.unreachable
             host.background(bulk: true, { () -> [String: ProxyPort] in
                 ProxyModel.build(services: snapshot.list(.service).items.compactMap(Service.init),
-                                 slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init), localNode: localNode)
+                                 slices: snapshot.list(.endpointSlice).items.compactMap(EndpointSlice.init), localNode: localNode,
+                                 unreachableNodes: unreachable)
             }, then: { [weak self] model in
                 guard let self else { return }
                 self.services.inFlight = false
@@ -103,19 +107,21 @@ extension Member {
         let delta = services.applied.map { Ruleset.delta(from: $0, to: model, among: touched, config: config) }
         let table = delta == nil ? Ruleset.full(model, config: config) : nil
         if let delta, delta.isEmpty { return }
-        // UDP flows translated to endpoints that left would keep going there (docs/proxy.md).
-        let goneUDP = services.applied.map { ProxyModel.endpointsLeavingUDP(from: $0, to: model, among: touched) } ?? []
+        // UDP flows, and TCP connection attempts, translated to endpoints that left would keep
+        // going there (docs/proxy.md).
+        let goneUDP = services.applied.map { ProxyModel.endpointsLeaving(.udp, from: $0, to: model, among: touched) } ?? []
+        let goneTCP = services.applied.map { ProxyModel.endpointsLeaving(.tcp, from: $0, to: model, among: touched) } ?? []
         services.inFlight = true
         let first = services.applied == nil
         host.background(bulk: false, { () -> String? in
             do {
                 if let table { try nft.run(table) }
                 if let delta { try nft.apply(delta) }
-                if !goneUDP.isEmpty {
+                if !goneUDP.isEmpty || !goneTCP.isEmpty {
                     do {
-                        try nft.forgetUDPFlows(to: goneUDP)
+                        try nft.forgetFlows(udpTo: goneUDP, unansweredTCPTo: goneTCP)
                     } catch {
-                        Log.error("service proxy: \(error) (UDP flows to removed endpoints stay until they time out)")
+                        Log.error("service proxy: \(error) (flows to removed endpoints stay until they time out)")
                     }
                 }
                 return nil
@@ -153,7 +159,7 @@ extension Member {
             services.portsOfService[key] = nil
             return Set(old)
         }
-        let ports = ProxyModel.ports(of: service, slices: slices, localNode: nodeName)
+        let ports = ProxyModel.ports(of: service, slices: slices, localNode: nodeName, unreachableNodes: services.reachability.unreachable)
         for port in ports { services.model[port.id] = port }
         services.portsOfService[key] = ports.isEmpty ? nil : ports.map(\.id)
         return Set(old).union(ports.map(\.id))

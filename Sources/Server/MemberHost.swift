@@ -57,6 +57,8 @@ public protocol PeerNetwork: AnyObject {
     func setPeer(_ id: UInt64, host: String, port: UInt16)
     func removePeer(_ id: UInt64)
     func isConnected(_ id: UInt64) -> Bool
+    /// Milliseconds since anything last arrived from `peer`; nil when nothing ever did.
+    func silenceMilliseconds(of peer: UInt64) -> UInt64?
     /// What the peer said in its handshake (its incarnation and cluster version).
     func remoteContext(of id: UInt64) -> [UInt8]?
     /// What this member says in its handshakes.
@@ -76,6 +78,12 @@ public final class LoopMemberHost: MemberHost {
     private var iterationCheck: LoopCheck?
 
     public init(loop: EventLoop) { self.loop = loop }
+
+    /// Every member pings every other this often: followers hear from each other only
+    /// through pings, and each member's service proxy stops sending to a host it has not heard
+    /// from for `PeerReachability.silenceMillisecondsMax` (a few pings missed), well before the
+    /// leader declares the host lost (docs/proxy.md). A ping is a 30-byte frame.
+    public static let peerPingIntervalMilliseconds = 100
 
     public var monotonicNanoseconds: UInt64 { MonotonicClock.nowNanoseconds }
     public var unixSeconds: Int64 { WallClock.now().seconds }
@@ -119,8 +127,10 @@ public final class LoopMemberHost: MemberHost {
 
     public func makePeerNetwork(localID: UInt64, listenHost: String, listenPort: UInt16, clusterSecret: [UInt8],
                                 helloContext: [UInt8], handlers: PeerTransport.Handlers) throws -> PeerNetwork {
+        var configuration = PeerTransport.Configuration()
+        configuration.pingIntervalMilliseconds = Self.peerPingIntervalMilliseconds
         let transport = try PeerTransport(loop: loop, localID: localID, listenHost: listenHost, listenPort: listenPort,
-                                          clusterSecret: clusterSecret, helloContext: helloContext)
+                                          clusterSecret: clusterSecret, helloContext: helloContext, configuration: configuration)
         transport.handlers = handlers
         return transport
     }

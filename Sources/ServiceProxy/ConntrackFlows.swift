@@ -8,7 +8,16 @@ import Glibc
 // removed or not, until the entry has been idle for its timeout (30-120 s). So when
 // endpoints leave a UDP service the proxy deletes the flows translated to them, and the
 // next packet is a new flow that the rules send to an endpoint that is there (kube-proxy
-// does the same). TCP needs nothing: a removed endpoint's connections end on their own.
+// does the same).
+//
+// TCP has the same trap at its start: a SYN that a lost host never answers leaves an entry
+// in SYN_SENT for two minutes, DNATed to the lost pod. The client's SYN retransmission
+// follows it there, and so does any new connection that happens to reuse the client port
+// (measured: clients reuse ports toward a NodePort within 10-30 s, and such a connection
+// timed out long after the endpoint had left every rule). So when endpoints leave a TCP
+// service the proxy deletes the entries translated to them that the endpoint never
+// answered; the retransmitted SYN then starts afresh on a live endpoint. Connections the
+// endpoint answered are left alone: they finish, or fail, on their own.
 //
 // ctnetlink (linux/netfilter/nfnetlink_conntrack.h): a dump of the table's IPv4 entries,
 // then one delete per entry to forget, by its original tuple.
@@ -32,6 +41,8 @@ final class ConntrackFlows {
         }
 
         var proto: UInt8 = 0
+        /// TCP only: conntrack's state of the connection (`Wire.tcpSynSent`, ...).
+        var tcpState: UInt8?
         var original = Direction()
         var reply = Direction()
         var originalTuple: [UInt8] = []
@@ -47,18 +58,28 @@ final class ConntrackFlows {
         return try socket.dump(request.bytes, sequence: sequence).compactMap(Self.flow)
     }
 
-    /// Deletes the UDP flows that were translated to one of `endpoints`; how many it deleted
-    /// (a flow that ended meanwhile is not counted, and is no error).
+    /// Deletes the UDP flows translated to one of `udp`, and the TCP connection attempts
+    /// translated to one of `tcp` that it never answered; how many it deleted (a flow that
+    /// ended meanwhile is not counted, and is no error).
     @discardableResult
-    func forgetUDPFlows(to endpoints: Set<ProxyEndpoint>) throws(NFTables.Failure) -> Int {
-        let targets = Set(endpoints.compactMap { endpoint -> UInt64? in
-            guard let ip = IPv4.parse(endpoint.ip), let port = UInt16(exactly: endpoint.port) else { return nil }
-            return UInt64(ip) << 16 | UInt64(port)
-        })
-        guard !targets.isEmpty else { return 0 }
+    func forget(udpTo udp: Set<ProxyEndpoint>, unansweredTCPTo tcp: Set<ProxyEndpoint>) throws(NFTables.Failure) -> Int {
+        func keys(_ endpoints: Set<ProxyEndpoint>) -> Set<UInt64> {
+            Set(endpoints.compactMap { endpoint -> UInt64? in
+                guard let ip = IPv4.parse(endpoint.ip), let port = UInt16(exactly: endpoint.port) else { return nil }
+                return UInt64(ip) << 16 | UInt64(port)
+            })
+        }
+        let (udpTargets, tcpTargets) = (keys(udp), keys(tcp))
+        guard !udpTargets.isEmpty || !tcpTargets.isEmpty else { return 0 }
         let doomed = try list().filter { flow in
-            flow.proto == Wire.udp && flow.original.destination != flow.reply.source
-                && targets.contains(UInt64(flow.reply.source) << 16 | UInt64(flow.reply.sourcePort))
+            // (Translated: the reply comes from somewhere else than the original was sent to.)
+            guard flow.original.destination != flow.reply.source else { return false }
+            let target = UInt64(flow.reply.source) << 16 | UInt64(flow.reply.sourcePort)
+            switch flow.proto {
+            case Wire.udp: return udpTargets.contains(target)
+            case Wire.tcp: return flow.tcpState.map(Wire.tcpUnanswered.contains) == true && tcpTargets.contains(target)
+            default: return false
+            }
         }
         guard !doomed.isEmpty else { return 0 }
         var batch = NetlinkWriter(sequence: socket.sequence)
@@ -94,6 +115,12 @@ final class ConntrackFlows {
                 flow.reply = direction(payload, attribute.payload, proto: &proto)
             case Wire.zone:
                 flow.zone = Array(payload[attribute.payload])
+            case Wire.protoInfo:
+                for info in netlinkAttributes(payload, attribute.payload) where info.type == Wire.protoInfoTCP {
+                    for field in netlinkAttributes(payload, info.payload) where field.type == Wire.protoInfoTCPState && field.payload.count >= 1 {
+                        flow.tcpState = payload[field.payload.lowerBound]
+                    }
+                }
             default: break
             }
         }
@@ -129,8 +156,12 @@ private enum Wire {
     static let get: UInt16 = subsystemConntrack << 8 | 1
     static let delete: UInt16 = subsystemConntrack << 8 | 2
     static let familyIPv4: UInt8 = 2
-    static let udp: UInt8 = 17
-    static let tupleOriginal: UInt16 = 1, tupleReply: UInt16 = 2, zone: UInt16 = 18
+    static let tcp: UInt8 = 6, udp: UInt8 = 17
+    static let tupleOriginal: UInt16 = 1, tupleReply: UInt16 = 2, protoInfo: UInt16 = 4, zone: UInt16 = 18
+    static let protoInfoTCP: UInt16 = 1, protoInfoTCPState: UInt16 = 1
+    /// TCP states before the other end answered: SYN_SENT, and SYN_SENT2 (simultaneous open).
+    static let tcpSynSent: UInt8 = 1, tcpSynSent2: UInt8 = 9
+    static let tcpUnanswered: Set<UInt8> = [tcpSynSent, tcpSynSent2]
     static let tupleIP: UInt16 = 1, tupleProto: UInt16 = 2
     static let ipSource: UInt16 = 1, ipDestination: UInt16 = 2
     static let protoNumber: UInt16 = 1, protoSourcePort: UInt16 = 2, protoDestinationPort: UInt16 = 3

@@ -43,9 +43,11 @@ public final class NFTables: @unchecked Sendable {
         if !delta.after.isEmpty { try run(delta.after.joined(separator: "\n") + "\n") }
     }
 
-    /// Deletes the UDP conntrack entries translated to `endpoints` (ConntrackFlows); how many.
+    /// Deletes the conntrack entries that would keep traffic on endpoints that left: UDP
+    /// flows translated to `udp`, unanswered TCP connection attempts translated to `tcp`
+    /// (ConntrackFlows); how many.
     @discardableResult
-    public func forgetUDPFlows(to endpoints: Set<ProxyEndpoint>) throws(Failure) -> Int {
-        try conntrack.forgetUDPFlows(to: endpoints)
+    public func forgetFlows(udpTo udp: Set<ProxyEndpoint>, unansweredTCPTo tcp: Set<ProxyEndpoint>) throws(Failure) -> Int {
+        try conntrack.forget(udpTo: udp, unansweredTCPTo: tcp)
     }
 }

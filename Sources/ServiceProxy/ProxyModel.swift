@@ -70,7 +70,8 @@ public enum ProxyModel {
 
     /// Every programmable service port, by id. A slice belongs to the service its
     /// `kubernetes.io/service-name` label names in its namespace.
-    public static func build(services: [Service], slices: [EndpointSlice], localNode: String? = nil) -> [String: ProxyPort] {
+    public static func build(services: [Service], slices: [EndpointSlice], localNode: String? = nil,
+                             unreachableNodes: Set<String> = []) -> [String: ProxyPort] {
         var slicesByService: [String: [EndpointSlice]] = [:]
         for slice in slices {
             guard let name = slice.metadata.labels[EndpointSlice.serviceNameLabel] else { continue }
@@ -79,7 +80,7 @@ public enum ProxyModel {
         var ports: [String: ProxyPort] = [:]
         for service in services {
             for port in self.ports(of: service, slices: slicesByService[service.metadata.namespace + "/" + service.metadata.name] ?? [],
-                                   localNode: localNode) {
+                                   localNode: localNode, unreachableNodes: unreachableNodes) {
                 ports[port.id] = port
             }
         }
@@ -88,7 +89,10 @@ public enum ProxyModel {
 
     /// The programmable ports of one service, given its slices. An endpoint takes new
     /// connections when it is ready (unset counts as ready) and not terminating.
-    public static func ports(of service: Service, slices: [EndpointSlice], localNode: String? = nil) -> [ProxyPort] {
+    /// `unreachableNodes`: hosts this proxy's member has not heard from lately (a host lost,
+    /// or cut off); their endpoints take traffic only when no other endpoint can.
+    public static func ports(of service: Service, slices: [EndpointSlice], localNode: String? = nil,
+                             unreachableNodes: Set<String> = []) -> [ProxyPort] {
         let spec = service.spec
         guard service.metadata.deletionTimestamp == nil, spec.type != "ExternalName" else { return [] }
         let clusterIP = service.isHeadless || spec.clusterIP.isEmpty || IPv4.parse(spec.clusterIP) == nil ? nil : spec.clusterIP
@@ -102,11 +106,17 @@ public enum ProxyModel {
             // Ready endpoints; only when there is none, the terminating ones still serving (as
             // kube-proxy does since Kubernetes 1.26: a Deployment of one pod rolling over keeps
             // its old pod answering until the new one is ready, and the node agent keeps that
-            // old pod running while it is the one left: docs/agent.md).
+            // old pod running while it is the one left: docs/agent.md). Among each, endpoints
+            // on unreachable hosts only when there is no other: a request sent there would time
+            // out, while the leader takes a second more to call the host lost. (Ready ones on a
+            // host that looks unreachable still come before terminating ones: the guess may be
+            // wrong, and the node agent stops a terminating pod once another is ready.)
             var endpoints: Set<ProxyEndpoint> = []
             var local: Set<ProxyEndpoint> = []
             var terminating: Set<ProxyEndpoint> = []
             var localTerminating: Set<ProxyEndpoint> = []
+            var unreachable: Set<ProxyEndpoint> = []
+            var unreachableTerminating: Set<ProxyEndpoint> = []
             for slice in slices {
                 guard let slicePort = slice.ports.first(where: {
                     ($0.name ?? "") == servicePort.name && ($0.protocol ?? "TCP").lowercased() == proto.rawValue
@@ -115,10 +125,13 @@ public enum ProxyModel {
                     let conditions = endpoint.conditions
                     let ready = conditions.ready != false && conditions.terminating != true
                     guard ready || (conditions.terminating == true && conditions.serving == true) else { continue }
+                    let cutOff = endpoint.nodeName.map(unreachableNodes.contains) ?? false
                     for address in endpoint.addresses where IPv4.parse(address) != nil {
                         let target = ProxyEndpoint(ip: address, port: number)
                         let here = localNode != nil && endpoint.nodeName == localNode
-                        if ready {
+                        if cutOff {
+                            if ready { unreachable.insert(target) } else { unreachableTerminating.insert(target) }
+                        } else if ready {
                             endpoints.insert(target)
                             if here { local.insert(target) }
                         } else {
@@ -128,7 +141,8 @@ public enum ProxyModel {
                     }
                 }
             }
-            if endpoints.isEmpty { endpoints = terminating }
+            if endpoints.isEmpty { endpoints = unreachable }
+            if endpoints.isEmpty { endpoints = terminating.isEmpty ? unreachableTerminating : terminating }
             if local.isEmpty { local = localTerminating }
             var port = ProxyPort(namespace: service.metadata.namespace, service: service.metadata.name, proto: proto,
                                  port: servicePort.port, clusterIP: clusterIP, nodePort: nodePort, affinitySeconds: affinity,
@@ -142,12 +156,13 @@ public enum ProxyModel {
         return result
     }
 
-    /// The endpoints of UDP ports in `old` that the same ports in `new` no longer have (or
-    /// whose ports are gone); `among`: the only port ids that may differ.
-    public static func endpointsLeavingUDP(from old: [String: ProxyPort], to new: [String: ProxyPort], among: Set<String>?) -> Set<ProxyEndpoint> {
+    /// The endpoints of `proto` ports in `old` that the same ports in `new` no longer have
+    /// (or whose ports are gone); `among`: the only port ids that may differ.
+    public static func endpointsLeaving(_ proto: ProxyProtocol, from old: [String: ProxyPort], to new: [String: ProxyPort],
+                                        among: Set<String>?) -> Set<ProxyEndpoint> {
         var result: Set<ProxyEndpoint> = []
         for id in among ?? Set(old.keys) {
-            guard let before = old[id], before.proto == .udp, before != new[id] else { continue }
+            guard let before = old[id], before.proto == proto, before != new[id] else { continue }
             result.formUnion(Set(before.endpoints).subtracting(new[id]?.endpoints ?? []))
         }
         return result

@@ -40,6 +40,7 @@ extension MemberSimulation {
         let epoch = network.epoch[link] ?? 0
         schedule(to, run: target.run, after: at - now) { [unowned self] in
             guard self.network.up.contains(link), self.network.epoch[link] == epoch, !self.network.cut.contains(link) else { return }
+            self.members[to]!.network?.noteHeard(from: from, now: self.now)
             self.members[to]!.network?.handlers.onMessage(from, payload)
         }
         return true

@@ -138,6 +138,8 @@ final class SimPeerNetwork: PeerNetwork {
     private(set) var refusedHandshakes: UInt64 = 0
     /// Peers this member was told about (`setPeer`).
     private(set) var known: Set<UInt64> = []
+    /// When a message from each peer was last delivered here (virtual milliseconds).
+    private var heardAt: [UInt64: UInt64] = [:]
 
     init(world: MemberSimulation, memberID: UInt64, run: UInt64, helloContext: [UInt8], handlers: PeerTransport.Handlers) {
         self.world = world
@@ -181,6 +183,14 @@ final class SimPeerNetwork: PeerNetwork {
     }
 
     func noteRefused() { refusedHandshakes += 1 }
+
+    /// The world delivered a message from `peer` at virtual time `now`.
+    func noteHeard(from peer: UInt64, now: UInt64) { heardAt[peer] = now }
+
+    func silenceMilliseconds(of peer: UInt64) -> UInt64? {
+        guard let heard = heardAt[peer] else { return nil }
+        return world.now >= heard ? world.now - heard : 0
+    }
 
     func close() {}
 }

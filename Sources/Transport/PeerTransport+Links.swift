@@ -142,6 +142,7 @@ extension PeerTransport {
         link.active = connection
         link.failedDials = 0
         link.reconnectTimer.stop()
+        if let previous { link.heardBeforeAtMilliseconds = previous.lastReceivedAtMilliseconds }
         previous?.close()  // replaced: its close is no longer this link's business
         if link.everUp && !link.reportedUp { link.stats.reconnectCount += 1 }
         link.everUp = true
@@ -169,6 +170,7 @@ extension PeerTransport {
             failedHandshakes += 1
         }
         if link.active === connection {
+            link.heardBeforeAtMilliseconds = connection.lastReceivedAtMilliseconds
             link.active = nil
             scheduleReconnect(link)
         }

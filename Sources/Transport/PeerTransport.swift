@@ -144,6 +144,17 @@ public final class PeerTransport {
         return links[id]?.active != nil
     }
 
+    /// Milliseconds since a frame last arrived from peer `id` over any of its connections
+    /// (pings are answered every `pingIntervalMilliseconds`, so a live peer's stays below about
+    /// that plus a round trip); nil when nothing ever arrived or the peer is unknown.
+    public func silenceMilliseconds(of id: UInt64) -> UInt64? {
+        loop.assertOnLoopThread("PeerTransport.silenceMilliseconds")
+        guard let link = links[id] else { return nil }
+        guard let heard = link.active?.lastReceivedAtMilliseconds ?? link.heardBeforeAtMilliseconds else { return nil }
+        let now = loop.nowMilliseconds
+        return now >= heard ? now - heard : 0
+    }
+
     /// The hello context the peer sent on its current connection.
     public func remoteContext(of id: UInt64) -> [UInt8]? {
         loop.assertOnLoopThread("PeerTransport.remoteContext")

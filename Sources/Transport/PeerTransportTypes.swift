@@ -110,6 +110,9 @@ final class PeerLink {
     /// `onPeerUp` was the last of up/down reported.
     var reportedUp = false
     var everUp = false
+    /// When a frame last arrived over a connection of this link that has since closed
+    /// (loop milliseconds); the open connection keeps its own.
+    var heardBeforeAtMilliseconds: UInt64?
     var stats = PeerTransport.PeerStats()
 
     init(id: UInt64, address: PeerTransport.PeerAddress, loop: EventLoop) {

@@ -47,6 +47,28 @@ final class RulesetTests: XCTestCase {
                        [ProxyEndpoint(ip: "10.244.3.9", port: 8080)], "a ready endpoint: terminating ones get no new connections")
     }
 
+    func testEndpointsOnUnreachableHostsAreUsedOnlyWhenNoOtherCanServe() {
+        let web = service("web", ip: "10.96.0.20", type: "NodePort", ports: [("http", 80, "TCP", 30000)])
+        var slice = endpointSlice("web", ports: [("http", 8080, "TCP")],
+                                  endpoints: [("10.244.1.5", true, nil), ("10.244.2.7", true, nil), ("10.244.3.9", false, true)])
+        slice.endpoints[0].nodeName = "node-a"
+        slice.endpoints[1].nodeName = "node-b"
+        slice.endpoints[2].nodeName = "node-c"
+        slice.endpoints[2].conditions.serving = true
+        func endpoints(unreachable: Set<String>) -> [String] {
+            ProxyModel.build(services: [web], slices: [slice], localNode: "node-a", unreachableNodes: unreachable)["default/web/tcp/80"]!
+                .endpoints.map(\.ip)
+        }
+        XCTAssertEqual(endpoints(unreachable: []), ["10.244.1.5", "10.244.2.7"])
+        XCTAssertEqual(endpoints(unreachable: ["node-b"]), ["10.244.1.5"], "a silent host's endpoint is set aside")
+        XCTAssertEqual(endpoints(unreachable: ["node-a", "node-b"]), ["10.244.1.5", "10.244.2.7"],
+                       "no ready endpoint on a reachable host: the ready ones all the same, before a terminating one "
+                       + "(the silence may be a false alarm, and a terminating pod stops once another is ready)")
+        slice.endpoints.removeFirst(2)
+        XCTAssertEqual(endpoints(unreachable: []), ["10.244.3.9"], "no ready endpoint at all: the terminating one that serves")
+        XCTAssertEqual(endpoints(unreachable: ["node-c"]), ["10.244.3.9"], "even on a silent host, when there is no other")
+    }
+
     func testExternalTrafficPolicyLocalKeepsTheEndpointsOfThisHost() {
         var web = service("web", ip: "10.96.0.20", type: "NodePort", ports: [("http", 80, "TCP", 30000)])
         web.spec.externalTrafficPolicy = "Local"

@@ -82,6 +82,36 @@ final class PeerTransportTests: XCTestCase {
         }
     }
 
+    /// A peer's silence: unknown until something arrived from it; a peer that went away
+    /// keeps the silence of its last connection, growing (a lost peer does not look fresh just
+    /// because its connection is gone), and a peer that answers pings stays heard.
+    func testSilenceOfAPeerOutlivesItsConnection() {
+        let harness = LoopHarness()
+        defer { harness.stop() }
+        var configuration = quickConfiguration()
+        configuration.pingIntervalMilliseconds = 20
+        let nodes = [harness.startNode(1, configuration: configuration), harness.startNode(2, configuration: configuration),
+                     harness.startNode(3, configuration: configuration)]
+        harness.sync {
+            XCTAssertNil(nodes[0].transport.silenceMilliseconds(of: 2), "nothing arrived yet")
+            XCTAssertNil(nodes[0].transport.silenceMilliseconds(of: 99), "no such peer")
+        }
+        harness.mesh(nodes)
+        harness.waitConnected(nodes)
+        harness.sync { XCTAssertNotNil(nodes[0].transport.silenceMilliseconds(of: 2)) }
+        harness.sync { nodes[1].transport.close() }
+        harness.waitUntil("node 1 saw node 2 go down") { nodes[0].downs == [2] }
+        let atDown = harness.sync { nodes[0].transport.silenceMilliseconds(of: 2) } ?? nil
+        XCTAssertNotNil(atDown, "the closed connection's last frame is remembered")
+        harness.waitUntil("node 2's silence grows past 20 pings") { (nodes[0].transport.silenceMilliseconds(of: 2) ?? 0) > 400 }
+        // Node 3 answered every ping meanwhile: its silence never reached the ping period
+        // plus some loop turns, where node 2's went on growing.
+        harness.sync {
+            let live = nodes[0].transport.silenceMilliseconds(of: 3) ?? .max
+            XCTAssertLessThan(live, nodes[0].transport.silenceMilliseconds(of: 2) ?? 0)
+        }
+    }
+
     /// A member that restarts (a new transport, same id and port) is taken back at once:
     /// its new instance replaces the stale connection.
     func testRestartedPeerIsReconnected() {

@@ -189,31 +189,9 @@ struct FailoverBenchmark: ParsableCommand {
         try writeResults(results, machine: machine, began: began, shoalBinary: shoalBinary)
         print("\nresults: \(json)")
         if !plot.isEmpty {
-            let output = try runCommand(["python3", "\(repository)/bench/tools/failover-plot.py", json, plot], timeout: 120, check: false)
-            print(output.status == 0 ? "timeline plot: \(plot)" : "plot failed:\n\(output.stderr)")
+            drawPlot(script: "failover-plot.py", json: json, plot: plot, repository: repository)
         }
         print(String(format: "total %.0f s", Double(monotonicNanoseconds() - began) / 1e9))
-    }
-
-    /// The plot needs matplotlib: pip-install it for this user if python3 cannot import it.
-    private func ensureMatplotlib() {
-        if (try? runCommand(["python3", "-c", "import matplotlib"], timeout: 60, check: false).status) == 0 { return }
-        print("installing matplotlib (python3 -m pip install matplotlib)")
-        if (try? runCommand(["python3", "-m", "pip", "--version"], timeout: 60, check: false).status) != 0 {
-            // A fresh Debian has python3 but not pip.
-            print("installing pip (apt-get install python3-pip)")
-            try? aptInstall(["python3-pip"])
-        }
-        // Debian's python3 refuses pip installs outside a virtual environment (PEP 668)
-        // unless told --break-system-packages; a user install touches nothing of the system's.
-        let attempts = [["python3", "-m", "pip", "install", "--quiet", "--user", "matplotlib"],
-                        ["python3", "-m", "pip", "install", "--quiet", "matplotlib"],
-                        ["python3", "-m", "pip", "install", "--quiet", "--break-system-packages", "--user", "matplotlib"]]
-        for attempt in attempts {
-            if (try? runCommand(attempt, timeout: 600, check: false).status) == 0,
-               (try? runCommand(["python3", "-c", "import matplotlib"], timeout: 60, check: false).status) == 0 { return }
-        }
-        print("warning: could not install matplotlib; no plot will be drawn (the JSON holds the timeline)")
     }
 
     private func writeResults(_ results: [SystemResult], machine: Machine, began: UInt64, shoalBinary: String) throws {

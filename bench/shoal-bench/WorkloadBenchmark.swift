@@ -40,6 +40,9 @@ struct WorkloadBenchmark: ParsableCommand {
     @Option(help: "Where the JSON record goes.")
     var json = "bench/results/workload.json"
 
+    @Option(help: "Where to write the host-loss timeline plot (PNG; empty: no plot).")
+    var plot = "docs/workload-timeline.png"
+
     func run() throws {
         let setup = try PodBenchSetup("workload", binary: binary)
         defer { Cleanup.shared.runAll() }
@@ -49,6 +52,7 @@ struct WorkloadBenchmark: ParsableCommand {
         say("starting 3 shoal hosts with containerd, pushing the web image")
         try hosts.start()
         try hosts.pushWebImages()
+        if !plot.isEmpty { ensureMatplotlib() }
         let cluster = WorkloadCluster(hosts: hosts)
         try cluster.prepull()
 
@@ -84,6 +88,7 @@ struct WorkloadBenchmark: ParsableCommand {
         say("\nWorkload (3 hosts, \(machine.processors) processors shared by the hosts, containerd, the pods and the client):")
         say(record.table)
         say("\nresults: \(json)")
+        if !plot.isEmpty { drawPlot(script: "workload-plot.py", json: json, plot: plot, repository: repository) }
     }
 }
 
@@ -227,6 +232,7 @@ final class WorkloadCluster {
         trial.reasons = WorkloadRun.reasons(after)
         trial.lastFailureSeconds = failed.last.map { max(0, (Double($0.atNanos) - Double(lostAt)) / 1e9) } ?? 0
         trial.replacementReadySeconds = replacedAt.map { Double($0 - lostAt) / 1e9 }
+        trial.requestsTimeline = outcomes.map { RequestPoint($0, lostAt: lostAt) }
         // Repair: the host back, Ready, before the next case.
         _ = try cluster.clusterTool(fault == "cut" ? ["heal", cluster.members[target].name] : ["restart", cluster.members[target].name], timeout: 120)
         down.remove(target)

@@ -9,6 +9,8 @@ import Glibc
 final class WorkloadClient: @unchecked Sendable {
     struct Outcome {
         var atNanos: UInt64
+        /// From the start of the request to its answer or failure.
+        var tookNanos: UInt64
         var ok: Bool
         /// The answering pod's address (the page's last line) when it answered, else why not.
         var pod: String
@@ -24,20 +26,24 @@ final class WorkloadClient: @unchecked Sendable {
 
     /// How long one request may take before it counts as failed, in milliseconds.
     static let requestTimeoutMilliseconds: UInt64 = 1_000
-    /// Requests in flight at most (a request to a dead endpoint waits for its deadline).
-    static let threads = 8
+    /// Requests in flight at most: enough for every request of one deadline's span, so that
+    /// requests waiting on a dead endpoint never hold back the ones due after them (with
+    /// fewer, the client would go quiet exactly while the service is broken, and report the
+    /// last failure too early).
+    let threads: Int
 
     /// `rate`: requests per second in all.
     init(addresses: [String], port: UInt16 = 30000, rate: Int) {
         self.addresses = addresses
         self.port = port
-        intervalNanos = 1_000_000_000 / UInt64(max(1, rate)) * UInt64(Self.threads)
+        threads = max(8, rate * Int(Self.requestTimeoutMilliseconds) / 1_000)
+        intervalNanos = 1_000_000_000 / UInt64(max(1, rate)) * UInt64(threads)
     }
 
     func start() {
-        for thread in 0..<Self.threads {
+        for thread in 0..<threads {
             Thread { [self] in
-                var next = monotonicNanoseconds() + UInt64(thread) * intervalNanos / UInt64(Self.threads)
+                var next = monotonicNanoseconds() + UInt64(thread) * intervalNanos / UInt64(threads)
                 var index = thread
                 while lock.withLock({ running }) {
                     let now = monotonicNanoseconds()
@@ -47,10 +53,11 @@ final class WorkloadClient: @unchecked Sendable {
                     index += 1
                     let started = monotonicNanoseconds()
                     let answer = Self.get(address, port: port, deadline: started + Self.requestTimeoutMilliseconds * 1_000_000)
+                    let took = monotonicNanoseconds() - started
                     let outcome: Outcome
                     switch answer {
-                    case .success(let pod): outcome = Outcome(atNanos: started, ok: true, pod: pod)
-                    case .failure(let reason): outcome = Outcome(atNanos: started, ok: false, pod: reason.description)
+                    case .success(let pod): outcome = Outcome(atNanos: started, tookNanos: took, ok: true, pod: pod)
+                    case .failure(let reason): outcome = Outcome(atNanos: started, tookNanos: took, ok: false, pod: reason.description)
                     }
                     lock.withLock { outcomes.append(outcome) }
                 }
@@ -64,7 +71,7 @@ final class WorkloadClient: @unchecked Sendable {
 
     func stop() -> [Outcome] {
         lock.withLock { running = false }
-        for _ in 0..<Self.threads { done.wait() }
+        for _ in 0..<threads { done.wait() }
         return snapshot()
     }
 

@@ -12,6 +12,8 @@ struct HostLossTrial: Codable {
     var lastFailureSeconds = 0.0
     /// From the loss to `replicas` pods Ready on the survivors, seconds.
     var replacementReadySeconds: Double?
+    /// Every request of the trial, for the timeline plot.
+    var requestsTimeline: [RequestPoint] = []
 
     init(host: String, podsOnHost: Int, requests: Int, failed: Int) {
         self.host = host
@@ -24,6 +26,20 @@ struct HostLossTrial: Codable {
         String(format: "%@ (%d pods on it): last failure %.2f s after, replacement Ready %@, %d of %d requests failed", host, podsOnHost,
                lastFailureSeconds, replacementReadySeconds.map { String(format: "%.2f s", $0) } ?? "never", failed, requests)
             + WorkloadRun.reasonText(reasons)
+    }
+}
+
+/// One request around a loss: sent `startMs` after it (negative: before), answered or
+/// failed `latencyMs` later; `outcome` is "ok" or why it failed.
+struct RequestPoint: Codable {
+    var startMs: Double
+    var latencyMs: Double
+    var outcome: String
+
+    init(_ outcome: WorkloadClient.Outcome, lostAt: UInt64) {
+        startMs = (Double(outcome.atNanos) - Double(lostAt)) / 1e6
+        latencyMs = Double(outcome.tookNanos) / 1e6
+        self.outcome = outcome.ok ? "ok" : outcome.pod
     }
 }
 
