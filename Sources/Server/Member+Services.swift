@@ -87,15 +87,17 @@ extension Member {
             })
             return
         }
-        var touched: Set<String>?
+        // Services changed since the model's snapshot (or the last sync) come from the store
+        // now — also right after a rebuild: they changed while it ran (a member catching up
+        // after a restart does exactly then), and the snapshot it was built from is older.
+        var ids: Set<String> = []
+        for key in services.changedServices { ids.formUnion(refreshServicePorts(key)) }
+        services.changedServices = []
+        var touched: Set<String>? = ids
         if services.compareAll {
             services.compareAll = false
-        } else {
-            var ids: Set<String> = []
-            for key in services.changedServices { ids.formUnion(refreshServicePorts(key)) }
-            touched = ids
+            touched = nil
         }
-        services.changedServices = []
         let since = services.changedSinceNanoseconds ?? host.monotonicNanoseconds
         services.changedSinceNanoseconds = nil
         let config = ProxyConfig(podCIDR: options.clusterCIDR)
