@@ -129,7 +129,10 @@ final class PodHosts {
 
     func start() throws {
         try cluster.start()
-        registryProcess = try PodsRegistry.start(address: registry, directory: base + ".registry")
+        let process = try PodsRegistry.start(address: registry, directory: base + ".registry")
+        registryProcess = process
+        // (A signal skips the callers' `defer`s: the registry must not outlive the benchmark.)
+        Cleanup.shared.add(registryCleanup) { process.terminate() }
         _ = try runCommand(["/bin/bash", "\(repository)/scripts/images", "push", registry], timeout: 300)
         try cluster.clusterTool(["exec", "h1", "shoal", "kubeconfig"]).stdout.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     }
@@ -145,8 +148,11 @@ final class PodHosts {
         try runCommand(["kubectl", "--kubeconfig", kubeconfig] + arguments, timeout: timeout).stdout
     }
 
+    private var registryCleanup: String { "registry at \(registry)" }
+
     func shutDown() {
         registryProcess?.terminate()
+        Cleanup.shared.remove(registryCleanup)
         cluster.shutDown()
     }
 }
