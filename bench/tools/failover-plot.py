@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from timeline_axes import figure_legend, style_timeline_axis  # noqa: E402
 
 STYLE = {
     "ok": dict(color="tab:green", marker="o", s=6, label="acknowledged"),
@@ -64,17 +65,8 @@ def main():
             ax.set_title("%s: %s\ntrial %d, writes back after %s ms" % (
                 system["system"], TITLES.get(code, code), timeline["trial"], "%.1f" % window if window is not None else "-"),
                 fontsize=9)
-            ax.set_xlabel("request sent, ms after the fault", fontsize=8)
-            ax.set_ylabel("latency, ms", fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.grid(True, which="major", alpha=0.3)
-    handles, labels = [], []
-    for ax in axes.flat:
-        for h, l in zip(*ax.get_legend_handles_labels()):
-            if l not in labels:
-                handles.append(h)
-                labels.append(l)
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8, markerscale=2)
+            style_timeline_axis(ax, "request sent, ms after the fault", "latency, ms")
+    figure_legend(fig, axes, 4)
     fig.suptitle("shoal-bench failover: request latency and outcome around a representative failover "
                  "(%s, %s)" % (run.get("timestamp", ""), run.get("commit", "")), fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))

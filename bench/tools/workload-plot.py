@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from timeline_axes import figure_legend, style_timeline_axis  # noqa: E402
 
 FAILURE_STYLES = [
     ("connect refused", dict(color="tab:orange", marker="x", s=18)),
@@ -71,17 +72,8 @@ def main():
         ax.set_title("%s of the %s host (%s), replicas %d\n%d pod(s) on it; last failure %.2f s after; %d of %d failed" % (
             case["fault"], case["victim"] if case["victim"] == "leader" else "pod", trial["host"], case["replicas"],
             trial["podsOnHost"], trial["lastFailureSeconds"], trial["failed"], trial["requests"]), fontsize=8)
-        ax.set_xlabel("request sent, ms after the loss", fontsize=8)
-        ax.set_ylabel("took, ms", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(True, which="major", alpha=0.3)
-    handles, labels = [], []
-    for ax in axes.flat:
-        for h, l in zip(*ax.get_legend_handles_labels()):
-            if l not in labels:
-                handles.append(h)
-                labels.append(l)
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3 * len(columns)), fontsize=8, markerscale=2)
+        style_timeline_axis(ax, "request sent, ms after the loss", "took, ms")
+    figure_legend(fig, axes, 3 * len(columns))
     fig.suptitle("shoal-bench workload: requests through the survivors' NodePorts around a host loss\n"
                  "(%s, commit %s)" % (run.get("timestamp", ""), run.get("commit", "")), fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
