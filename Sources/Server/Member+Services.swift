@@ -40,6 +40,18 @@ struct ServicesState {
     static let retryTicks: UInt64 = 100
 
     var isDue: Bool { rebuild || !changedServices.isEmpty }
+
+    /// What the next sync brings up to date, taken (and cleared): the services changed since
+    /// the model's snapshot or the last sync — refreshed from the store even right after a
+    /// rebuild, since they changed while it ran (a member catching up after a restart does
+    /// exactly then) and the snapshot is older — and whether to compare every port.
+    mutating func takeSyncPlan() -> (changed: Set<String>, compareAll: Bool) {
+        defer {
+            changedServices = []
+            compareAll = false
+        }
+        return (changedServices, compareAll)
+    }
 }
 
 extension Member {
@@ -87,17 +99,10 @@ extension Member {
             })
             return
         }
-        // Services changed since the model's snapshot (or the last sync) come from the store
-        // now — also right after a rebuild: they changed while it ran (a member catching up
-        // after a restart does exactly then), and the snapshot it was built from is older.
+        let plan = services.takeSyncPlan()
         var ids: Set<String> = []
-        for key in services.changedServices { ids.formUnion(refreshServicePorts(key)) }
-        services.changedServices = []
-        var touched: Set<String>? = ids
-        if services.compareAll {
-            services.compareAll = false
-            touched = nil
-        }
+        for key in plan.changed { ids.formUnion(refreshServicePorts(key)) }
+        let touched: Set<String>? = plan.compareAll ? nil : ids
         let since = services.changedSinceNanoseconds ?? host.monotonicNanoseconds
         services.changedSinceNanoseconds = nil
         let config = ProxyConfig(podCIDR: options.clusterCIDR)

@@ -16,7 +16,7 @@ final class DockerComposeTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: TestCluster.binary) else { throw XCTSkip("shoal is not built") }
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let transcript = FileManager.default.temporaryDirectory.appendingPathComponent("docker-selftest-\(getpid()).log")
-        FileManager.default.createFile(atPath: transcript.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: transcript.path, contents: nil), "cannot write \(transcript.path)")
         defer { try? FileManager.default.removeItem(at: transcript) }
         let output = try FileHandle(forWritingTo: transcript)
         let process = Process()
