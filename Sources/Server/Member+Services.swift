@@ -116,8 +116,8 @@ extension Member {
         if let delta, delta.isEmpty { return }
         // UDP flows, and TCP connection attempts, translated to endpoints that left would keep
         // going there (docs/proxy.md).
-        let goneUDP = services.applied.map { ProxyModel.endpointsLeaving(.udp, from: $0, to: model, among: touched) } ?? []
-        let goneTCP = services.applied.map { ProxyModel.endpointsLeaving(.tcp, from: $0, to: model, among: touched) } ?? []
+        let gone = services.applied.map { ProxyModel.endpointsLeaving(from: $0, to: model, among: touched) } ?? [:]
+        let (goneUDP, goneTCP) = (gone[.udp] ?? [], gone[.tcp] ?? [])
         services.inFlight = true
         let first = services.applied == nil
         host.background(bulk: false, { () -> String? in

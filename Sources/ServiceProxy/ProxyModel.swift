@@ -156,14 +156,20 @@ public enum ProxyModel {
         return result
     }
 
-    /// The endpoints of `proto` ports in `old` that the same ports in `new` no longer have
-    /// (or whose ports are gone); `among`: the only port ids that may differ.
-    public static func endpointsLeaving(_ proto: ProxyProtocol, from old: [String: ProxyPort], to new: [String: ProxyPort],
-                                        among: Set<String>?) -> Set<ProxyEndpoint> {
-        var result: Set<ProxyEndpoint> = []
-        for id in among ?? Set(old.keys) {
-            guard let before = old[id], before.proto == proto, before != new[id] else { continue }
-            result.formUnion(Set(before.endpoints).subtracting(new[id]?.endpoints ?? []))
+    /// The endpoints of ports in `old` that the same ports in `new` no longer have (or whose
+    /// ports are gone), by protocol; `among`: the only port ids that may differ (nil: all).
+    public static func endpointsLeaving(from old: [String: ProxyPort], to new: [String: ProxyPort],
+                                        among: Set<String>?) -> [ProxyProtocol: Set<ProxyEndpoint>] {
+        var result: [ProxyProtocol: Set<ProxyEndpoint>] = [:]
+        func look(_ id: String, _ before: ProxyPort) {
+            guard before != new[id] else { return }
+            let leaving = Set(before.endpoints).subtracting(new[id]?.endpoints ?? [])
+            if !leaving.isEmpty { result[before.proto, default: []].formUnion(leaving) }
+        }
+        if let among {
+            for id in among { if let before = old[id] { look(id, before) } }
+        } else {
+            for (id, before) in old { look(id, before) }
         }
         return result
     }

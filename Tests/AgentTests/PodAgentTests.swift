@@ -183,12 +183,7 @@ final class PodAgentTests: XCTestCase {
         add(pod("web-1") { $0.spec.terminationGracePeriodSeconds = 30 })
         settle()
         XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 1)
-        let deletedAt = host.unixNanos / Self.second
-        host.pods["uid-web-1"]!.metadata.deletionTimestamp = MetaTime(unixSeconds: deletedAt + 30)
-        host.pods["uid-web-1"]!.metadata.deletionGracePeriodSeconds = 30
-        host.traffic["web-1"] = .receiving
-        agent.podsChanged(["uid-web-1"])
-        settle()
+        deleteWhileReceiving("web-1", graceSeconds: 30)
         advance(seconds: 2)
         settle()
         XCTAssertEqual(runtime.running(podUID: "uid-web-1").count, 1, "still the Service's endpoint: not stopped")
@@ -205,18 +200,23 @@ final class PodAgentTests: XCTestCase {
         // One that stays the last endpoint is stopped halfway through its grace period.
         add(pod("web-2") { $0.spec.terminationGracePeriodSeconds = 10 })
         settle()
-        let deleted = host.unixNanos / Self.second
-        host.pods["uid-web-2"]!.metadata.deletionTimestamp = MetaTime(unixSeconds: deleted + 10)
-        host.pods["uid-web-2"]!.metadata.deletionGracePeriodSeconds = 10
-        host.traffic["web-2"] = .receiving
-        agent.podsChanged(["uid-web-2"])
-        settle()
+        deleteWhileReceiving("web-2", graceSeconds: 10)
         advance(seconds: 4)
         settle()
         XCTAssertEqual(runtime.running(podUID: "uid-web-2").count, 1)
         advance(seconds: 2)
         settle()
         XCTAssertEqual(runtime.running(podUID: "uid-web-2").count, 0, "half the grace period is the most a drain waits")
+    }
+
+    /// Marks pod `name` deleted now with `graceSeconds`, a Service still sending it connections.
+    private func deleteWhileReceiving(_ name: String, graceSeconds: Int64) {
+        let uid = "uid-" + name
+        host.pods[uid]!.metadata.deletionTimestamp = MetaTime(unixSeconds: host.unixNanos / Self.second + graceSeconds)
+        host.pods[uid]!.metadata.deletionGracePeriodSeconds = graceSeconds
+        host.traffic[name] = .receiving
+        agent.podsChanged([uid])
+        settle()
     }
 
     /// A container created but never started (a start that failed halfway) is replaced, not
